@@ -63,7 +63,8 @@ func (c Changes) apply(u User) (User, []activity.Change) {
 
 // Update changes a user's role, conversation limit and permissions, and
 // logs one TypeUserUpdated entry that lists each changed field's old and
-// new value. An update that changes nothing logs nothing. A limit below
+// new value, then calls Hooks.Updated. An update that changes nothing logs
+// nothing. A limit below
 // the user's open conversations is accepted: they stay open, and claims
 // fail until the count drops below the limit.
 //
@@ -76,7 +77,7 @@ func (s *Service) Update(ctx context.Context, actor activity.Actor, userID uuid.
 		return User{}, err
 	}
 	now := s.timestamp()
-	var updated User
+	var before, updated User
 	err := s.store.InTx(ctx, actor.CompanyID, func(ctx context.Context, tx Tx) error {
 		_, u, err := lockUser(ctx, tx, actor, userID)
 		if err != nil {
@@ -85,6 +86,7 @@ func (s *Service) Update(ctx context.Context, actor activity.Actor, userID uuid.
 		if err := checkWritable(u, c.IfVersion); err != nil {
 			return err
 		}
+		before = u
 		next, changes := c.apply(u)
 		if len(changes) == 0 {
 			updated = u
@@ -108,6 +110,9 @@ func (s *Service) Update(ctx context.Context, actor activity.Actor, userID uuid.
 	if err != nil {
 		return User{}, err
 	}
+	if updated.Version != before.Version && s.hooks.Updated != nil {
+		s.hooks.Updated(ctx, before, updated)
+	}
 	return updated, nil
 }
 
@@ -115,8 +120,9 @@ func (s *Service) Update(ctx context.Context, actor activity.Actor, userID uuid.
 // admin typed: after trimming and NFC normalisation it must equal the
 // user's email address, compared case-insensitively, or the user's exact
 // name. The user keeps its record and history, can never log in again and
-// frees its seat at once. Open conversations stay counted until released.
-// It logs a TypeUserArchived entry.
+// frees its seat at once. Open conversations stay counted until released,
+// and the returned user's OpenConversations tells how many there are. It
+// logs a TypeUserArchived entry and then calls Hooks.Archived.
 //
 // It returns a KindConfirmationMismatch error for any other confirmation,
 // a KindArchived error for a user archived already, a KindLastAdmin error
@@ -162,6 +168,9 @@ func (s *Service) Archive(ctx context.Context, actor activity.Actor, userID uuid
 	})
 	if err != nil {
 		return User{}, err
+	}
+	if s.hooks.Archived != nil {
+		s.hooks.Archived(ctx, archived)
 	}
 	return archived, nil
 }

@@ -39,6 +39,22 @@ func (f NotifierFunc) NotifyVerification(ctx context.Context, inv Invitation) er
 	return f(ctx, inv)
 }
 
+// Hooks are functions the host registers to act on committed changes: to
+// end an archived user's sessions, revoke API tokens or reassign open
+// chats, say. Each runs after its change is committed, on the goroutine of
+// the call that made the change, so it should return quickly. Nil hooks
+// are skipped.
+type Hooks struct {
+	// Archived receives the archived user, whose OpenConversations tells
+	// how many chats are still assigned.
+	Archived func(ctx context.Context, u User)
+	// Updated receives the user before and after an update that changed
+	// at least one field.
+	Updated func(ctx context.Context, before, after User)
+	// Verified receives the user who just verified.
+	Verified func(ctx context.Context, u User)
+}
+
 // Options configures a Service. The zero value is ready to use, but
 // without a Notifier no invitee can receive a token.
 type Options struct {
@@ -57,6 +73,8 @@ type Options struct {
 	// should give all of them the same secret key. The default is a fixed
 	// key, which makes cursors tamper-evident but not unforgeable.
 	CursorKey []byte
+	// Hooks are called after committed changes.
+	Hooks Hooks
 }
 
 // Service runs the users use cases on a Store.
@@ -67,6 +85,7 @@ type Service struct {
 	logger   *slog.Logger
 	tokenTTL time.Duration
 	cursors  *cursor.Codec
+	hooks    Hooks
 }
 
 // NewService returns a Service on store. A nil opts means the defaults.
@@ -81,6 +100,7 @@ func NewService(store Store, opts *Options) *Service {
 		logger:   opts.Logger,
 		tokenTTL: opts.TokenTTL,
 		cursors:  cursor.New(opts.CursorKey),
+		hooks:    opts.Hooks,
 	}
 	if s.notifier == nil {
 		s.notifier = NotifierFunc(func(context.Context, Invitation) error { return nil })
