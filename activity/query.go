@@ -190,8 +190,10 @@ func ParseRange(from, to, tz string) (Range, error) {
 		case err != nil:
 			fields = append(fields, roster.FieldError{Field: "to", Message: err.Error()})
 		case dateOnly:
-			r.Until = t.AddDate(0, 0, 1)
-			r.Until = time.Date(r.Until.Year(), r.Until.Month(), r.Until.Day(), 0, 0, 0, 0, loc).UTC()
+			// The next midnight in loc, which is not always 24 hours later
+			// because of daylight saving time.
+			day := t.In(loc)
+			r.Until = time.Date(day.Year(), day.Month(), day.Day()+1, 0, 0, 0, 0, loc).UTC()
 		default:
 			// The store keeps microseconds, so the first instant after an
 			// inclusive bound is one microsecond later.

@@ -24,11 +24,23 @@ func TestParseRangeTimeZone(t *testing.T) {
 	assert.Equal(t, time.Date(2026, 3, 2, 5, 0, 0, 0, time.UTC), r.Until)
 }
 
+func TestParseRangeEastOfUTC(t *testing.T) {
+	r, err := ParseRange("2026-03-10", "2026-03-10", "Asia/Tokyo")
+	require.NoError(t, err)
+	assert.Equal(t, time.Date(2026, 3, 9, 15, 0, 0, 0, time.UTC), r.From)
+	assert.Equal(t, time.Date(2026, 3, 10, 15, 0, 0, 0, time.UTC), r.Until)
+}
+
 func TestParseRangeAcrossDaylightSaving(t *testing.T) {
 	// Clocks in New York moved forward on 2026-03-08, so that day has 23 hours.
 	r, err := ParseRange("2026-03-08", "2026-03-08", "America/New_York")
 	require.NoError(t, err)
 	assert.Equal(t, 23*time.Hour, r.Until.Sub(r.From))
+
+	// Berlin moves back on 2026-10-25, so that day has 25 hours.
+	r, err = ParseRange("2026-10-25", "2026-10-25", "Europe/Berlin")
+	require.NoError(t, err)
+	assert.Equal(t, 25*time.Hour, r.Until.Sub(r.From))
 }
 
 func TestParseRangeTimestamps(t *testing.T) {
