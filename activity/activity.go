@@ -16,6 +16,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/rosterkit/roster"
+	"github.com/rosterkit/roster/internal/text"
 )
 
 // Type names what an entry records.
@@ -140,8 +141,13 @@ type Entry struct {
 	Details    Details
 }
 
+// MaxUserAgentBytes bounds the user agent an entry records; longer values
+// are cut at a character boundary.
+const MaxUserAgentBytes = 512
+
 // NewEntry returns an entry of type t by actor at now, with a fresh
-// time-ordered id.
+// time-ordered id. The user agent is cleaned with text.Clean and cut to
+// MaxUserAgentBytes.
 func NewEntry(t Type, actor Actor, target uuid.UUID, now time.Time, details Details) Entry {
 	return Entry{
 		ID:           uuid.Must(uuid.NewV7()),
@@ -150,7 +156,7 @@ func NewEntry(t Type, actor Actor, target uuid.UUID, now time.Time, details Deta
 		UserID:       actor.UserID,
 		TargetUserID: target,
 		IP:           actor.IP,
-		UserAgent:    actor.UserAgent,
+		UserAgent:    text.Clean(actor.UserAgent, MaxUserAgentBytes),
 		OccurredAt:   now,
 		Details:      details,
 	}

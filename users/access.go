@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/google/uuid"
 
@@ -72,18 +71,17 @@ const MaxReasonLength = 64
 // RecordRejectedLogin logs a TypeLoginRejected entry for a log in that the
 // host rejected before asking the gate, such as a wrong password or an
 // unknown email address. actor.UserID is the user the attempt named, or
-// uuid.Nil when the email matched nobody. email is what was typed; it is
-// stored unchecked, cut to text.MaxEmailBytes. reason
-// is a short machine-readable word such as
-// activity.ReasonInvalidCredentials.
+// uuid.Nil when the email matched nobody. email is what was typed, stored
+// after text.Clean and cut to text.MaxEmailBytes. reason is a short
+// machine-readable word such as activity.ReasonInvalidCredentials.
 func (s *Service) RecordRejectedLogin(ctx context.Context, actor activity.Actor, email, reason string) error {
-	if reason == "" || len(reason) > MaxReasonLength {
+	if !validReason(reason) {
 		return roster.Invalid(roster.FieldError{
 			Field:   "reason",
-			Message: fmt.Sprintf("must be 1 to %d bytes, got %d", MaxReasonLength, len(reason)),
+			Message: fmt.Sprintf("must be 1 to %d lower-case letters, digits or underscores, such as %q", MaxReasonLength, activity.ReasonInvalidCredentials),
 		})
 	}
-	email = truncate(strings.TrimSpace(email), text.MaxEmailBytes)
+	email = text.Clean(strings.TrimSpace(email), text.MaxEmailBytes)
 	now := s.timestamp()
 	return s.store.InTx(ctx, actor.CompanyID, func(ctx context.Context, tx Tx) error {
 		target := actor.UserID
@@ -114,13 +112,14 @@ func (s *Service) Logout(ctx context.Context, actor activity.Actor) error {
 	})
 }
 
-// truncate cuts s to at most n bytes without splitting a character, and
-// replaces invalid UTF-8.
-func truncate(s string, n int) string {
-	s = strings.ToValidUTF8(s, "\uFFFD")
-	for len(s) > n {
-		_, size := utf8.DecodeLastRuneInString(s)
-		s = s[:len(s)-size]
+func validReason(reason string) bool {
+	if reason == "" || len(reason) > MaxReasonLength {
+		return false
 	}
-	return s
+	for _, r := range reason {
+		if (r < 'a' || r > 'z') && (r < '0' || r > '9') && r != '_' {
+			return false
+		}
+	}
+	return true
 }

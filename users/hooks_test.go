@@ -30,7 +30,9 @@ func newService(t *testing.T, r *recorder, notify func(users.Invitation) error) 
 		}),
 		Hooks: users.Hooks{
 			Archived: func(_ context.Context, u users.User) { r.archived = append(r.archived, u) },
-			Updated:  func(_ context.Context, before, after users.User) { r.updated = append(r.updated, [2]users.User{before, after}) },
+			Updated: func(_ context.Context, before, after users.User) {
+				r.updated = append(r.updated, [2]users.User{before, after})
+			},
 			Verified: func(_ context.Context, u users.User) { r.verified = append(r.verified, u) },
 		},
 	})

@@ -158,3 +158,21 @@ func MatchesConfirmation(typed, emailKey, name string) bool {
 	}
 	return Key(t) == emailKey || t == norm.NFC.String(name)
 }
+
+// Clean makes free text safe to store: invalid UTF-8 becomes U+FFFD,
+// control characters are dropped (PostgreSQL text cannot hold NUL), and
+// the result is cut to at most n bytes without splitting a character.
+func Clean(s string, n int) string {
+	s = strings.ToValidUTF8(s, "\uFFFD")
+	s = strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) {
+			return -1
+		}
+		return r
+	}, s)
+	for len(s) > n {
+		_, size := utf8.DecodeLastRuneInString(s)
+		s = s[:len(s)-size]
+	}
+	return s
+}

@@ -120,3 +120,11 @@ func TestMatchesConfirmation(t *testing.T) {
 		assert.Equal(t, tt.want, MatchesConfirmation(tt.typed, emailKey, name), "typed %q", tt.typed)
 	}
 }
+
+func TestClean(t *testing.T) {
+	assert.Equal(t, "curl/8.0", Clean("curl/8.0", 512))
+	assert.Equal(t, "ab", Clean("a\x00b\n", 512))
+	assert.Equal(t, "a\uFFFDb", Clean("a\xffb", 512))
+	assert.Equal(t, "é", Clean("éé", 3), "a cut never splits a character")
+	assert.Len(t, Clean(strings.Repeat("x", 600), 512), 512)
+}
