@@ -107,6 +107,7 @@ func TestArchivedUserIsUnauthenticatedEveryRoute(t *testing.T) {
 			rec := f.call(rc.method, rc.path(f), f.agent, rc.body)
 
 			requireProblem(t, rec, http.StatusUnauthorized, "unauthenticated", "")
+			assert.Equal(t, "Bearer", rec.Header().Get("WWW-Authenticate"))
 			assert.Equal(t, before, f.snapshot())
 		})
 	}

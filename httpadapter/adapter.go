@@ -88,18 +88,27 @@ type Options struct {
 	// the host. X-Forwarded-For is read only when the connection comes
 	// from one of them; see Handler.ClientIP.
 	TrustedProxies []netip.Prefix
+	// Challenge is the WWW-Authenticate value of 401 responses, which
+	// names the host's authentication scheme. The default is
+	// DefaultChallenge.
+	Challenge string
 }
+
+// DefaultChallenge is the WWW-Authenticate value of 401 responses unless
+// Options.Challenge sets another.
+const DefaultChallenge = "Bearer"
 
 // Handler serves the adapter's routes. It is safe for concurrent use.
 type Handler struct {
-	users    *users.Service
-	seats    *seats.Service
-	activity *activity.Service
-	auth     Authenticator
-	logger   *slog.Logger
-	maxBody  int64
-	trusted  []netip.Prefix
-	router   *mux.Router
+	users     *users.Service
+	seats     *seats.Service
+	activity  *activity.Service
+	auth      Authenticator
+	logger    *slog.Logger
+	maxBody   int64
+	trusted   []netip.Prefix
+	challenge string
+	router    *mux.Router
 }
 
 // New returns a Handler that serves svc to the users that auth
@@ -113,12 +122,16 @@ func New(svc Services, auth Authenticator, opts *Options) *Handler {
 		opts = &Options{}
 	}
 	h := &Handler{
-		users:    svc.Users,
-		seats:    svc.Seats,
-		activity: svc.Activity,
-		auth:     auth,
-		logger:   opts.Logger,
-		maxBody:  opts.MaxBodyBytes,
+		users:     svc.Users,
+		seats:     svc.Seats,
+		activity:  svc.Activity,
+		auth:      auth,
+		logger:    opts.Logger,
+		maxBody:   opts.MaxBodyBytes,
+		challenge: opts.Challenge,
+	}
+	if h.challenge == "" {
+		h.challenge = DefaultChallenge
 	}
 	if h.logger == nil {
 		h.logger = slog.New(slog.DiscardHandler)

@@ -115,16 +115,19 @@ func (e *statusError) Unwrap() error { return e.err }
 // WriteError writes err as a problem. A *roster.Error gets the status and
 // code of its Kind, its Message as the detail and its Fields. Any other
 // error gets 500 internal with a generic detail. WriteError logs every 5xx
-// response with the real error, and adds a Retry-After header to 503
-// responses. Host routes may call WriteError for errors of the Roster
+// response with the real error, adds a Retry-After header to 503 responses
+// and a WWW-Authenticate header to 401 responses. Host routes may call WriteError for errors of the Roster
 // services they call.
 func (h *Handler) WriteError(w http.ResponseWriter, r *http.Request, err error) {
 	p := problemOf(err)
 	if p.Status >= 500 {
 		h.logError(r, p.Status, err)
 	}
-	if p.Status == http.StatusServiceUnavailable {
+	switch p.Status {
+	case http.StatusServiceUnavailable:
 		w.Header().Set("Retry-After", strconv.Itoa(RetryAfterSeconds))
+	case http.StatusUnauthorized:
+		w.Header().Set("WWW-Authenticate", h.challenge)
 	}
 	WriteProblem(w, p)
 }
