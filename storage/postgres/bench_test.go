@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"testing"
 
+	"github.com/rosterkit/roster/internal/pgtest"
+
 	"github.com/google/uuid"
 	"github.com/uptrace/bun"
 
@@ -22,7 +24,7 @@ const benchPoolSize = 16
 // and with SELECT ... FOR UPDATE followed by UPDATE in a transaction. One
 // operation is a claim and a release.
 func BenchmarkClaimConversation(b *testing.B) {
-	_, dsn := newSchema(b)
+	_, dsn := pgtest.NewSchema(b)
 	ctx := context.Background()
 	store, err := postgres.Open(ctx, dsn, &postgres.Options{MaxOpenConns: benchPoolSize})
 	if err != nil {

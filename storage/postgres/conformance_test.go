@@ -3,6 +3,8 @@ package postgres_test
 import (
 	"testing"
 
+	"github.com/rosterkit/roster/internal/pgtest"
+
 	"github.com/rosterkit/roster/storage/storagetest"
 )
 
@@ -11,6 +13,6 @@ import (
 // same host, a schema with its migrations took about 140 ms, and a
 // database copied from a migrated template about 390 ms.
 func TestConformance(t *testing.T) {
-	requireServer(t)
-	storagetest.Run(t, func(t *testing.T) storagetest.Store { return newSchemaStore(t) })
+	pgtest.Require(t)
+	storagetest.Run(t, func(t *testing.T) storagetest.Store { return pgtest.NewStore(t) })
 }

@@ -11,11 +11,6 @@ import (
 	"github.com/rosterkit/roster/users"
 )
 
-// maxCountAttempts bounds how often a claim or release retries when its
-// conditional update matched no row but the row read right after shows
-// that it could succeed, because a concurrent change committed in between.
-const maxCountAttempts = 3
-
 // Conversation claims and releases are single conditional UPDATE
 // statements outside any transaction. PostgreSQL evaluates the condition
 // on the latest committed row while it holds that row's lock, so
@@ -54,46 +49,35 @@ func (s *Store) ReleaseConversation(ctx context.Context, companyID, userID uuid.
 	return s.changeOpenCount(ctx, releaseSQL, companyID, userID, releaseRejection)
 }
 
-// changeOpenCount runs the conditional update query. When it matches no
-// row, it reads the user and returns the error of reject. A nil error
-// means that a concurrent change made the update possible again, so it
-// runs again.
+// changeOpenCount runs the conditional update query. The update is the
+// decision: when it matches no row, the user was missing, archived or at
+// the bound at that moment, and the row read after it only tells which,
+// even if a concurrent change has moved the count since.
 func (s *Store) changeOpenCount(ctx context.Context, query string, companyID, userID uuid.UUID,
 	reject func(users.User) error) (users.User, error) {
-	for range maxCountAttempts {
-		var row userRow
-		err := s.db.NewRaw(query, companyID, userID).Scan(ctx, &row)
-		if err == nil {
-			return row.user(), nil
-		}
-		if !errors.Is(err, sql.ErrNoRows) {
-			return users.User{}, translate(err, "update the open conversations")
-		}
-		u, err := selectUser(ctx, s.db, companyID, userID)
-		if err != nil {
-			return users.User{}, err
-		}
-		if err := reject(u); err != nil {
-			return users.User{}, err
-		}
+	var row userRow
+	err := s.db.NewRaw(query, companyID, userID).Scan(ctx, &row)
+	if err == nil {
+		return row.user(), nil
 	}
-	return users.User{}, roster.Unavailable(errors.New("postgres: the open conversations changed during every attempt"))
+	if !errors.Is(err, sql.ErrNoRows) {
+		return users.User{}, translate(err, "update the open conversations")
+	}
+	u, err := selectUser(ctx, s.db, companyID, userID)
+	if err != nil {
+		return users.User{}, err
+	}
+	return users.User{}, reject(u)
 }
 
 func claimRejection(u users.User) error {
-	switch {
-	case u.Status == users.StatusArchived:
+	if u.Status == users.StatusArchived {
 		return roster.Errorf(roster.KindArchived, "User %s is archived and takes no conversations.", u.ID)
-	case u.OpenConversations >= u.ConversationLimit:
-		return roster.Errorf(roster.KindConversationLimitReached,
-			"User %s has %d open conversations, the limit is %d.", u.ID, u.OpenConversations, u.ConversationLimit)
 	}
-	return nil
+	return roster.Errorf(roster.KindConversationLimitReached,
+		"User %s has reached the conversation limit of %d.", u.ID, u.ConversationLimit)
 }
 
 func releaseRejection(u users.User) error {
-	if u.OpenConversations <= 0 {
-		return roster.Errorf(roster.KindNoOpenConversation, "User %s has no open conversation.", u.ID)
-	}
-	return nil
+	return roster.Errorf(roster.KindNoOpenConversation, "User %s has no open conversation.", u.ID)
 }

@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rosterkit/roster/internal/pgtest"
+
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/stdlib"
 	"github.com/stretchr/testify/assert"
@@ -24,7 +26,7 @@ import (
 // server listens.
 func unreachableDSN(t *testing.T) string {
 	t.Helper()
-	dsn := server.dsn
+	dsn := pgtest.DSN()
 	if strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://") {
 		u, err := url.Parse(dsn)
 		require.NoError(t, err)
@@ -36,7 +38,7 @@ func unreachableDSN(t *testing.T) string {
 
 func TestUnreachableServerIsUnavailable(t *testing.T) {
 	t.Parallel()
-	requireServer(t)
+	pgtest.Require(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	dsn := unreachableDSN(t)
@@ -61,7 +63,7 @@ func TestUnreachableServerIsUnavailable(t *testing.T) {
 func TestClosedPoolIsUnavailable(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	store := newSchemaStore(t)
+	store := pgtest.NewStore(t)
 	tm := newTeam(t, store, 3)
 	require.NoError(t, store.Close())
 
@@ -95,10 +97,10 @@ func rowCounts(t *testing.T, store *postgres.Store) (usersCount, entries int) {
 func TestStatementTimeoutIsUnavailable(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	_, dsn := newSchema(t)
+	_, dsn := pgtest.NewSchema(t)
 	// statement_timeout is a run-time parameter of the DSN, in
 	// milliseconds, so every connection of this store has it.
-	store := openStore(t, dsnWith(dsn, "", map[string]string{"statement_timeout": "300"}))
+	store := pgtest.OpenStore(t, pgtest.WithParams(dsn, "", map[string]string{"statement_timeout": "300"}))
 	tm := newTeam(t, store, 3)
 	usersBefore, entriesBefore := rowCounts(t, store)
 
@@ -120,7 +122,7 @@ func TestStatementTimeoutIsUnavailable(t *testing.T) {
 
 func TestContextDeadlineIsUnavailable(t *testing.T) {
 	t.Parallel()
-	store := newSchemaStore(t)
+	store := pgtest.NewStore(t)
 	tm := newTeam(t, store, 3)
 	usersBefore, entriesBefore := rowCounts(t, store)
 
@@ -145,11 +147,11 @@ func TestContextDeadlineIsUnavailable(t *testing.T) {
 func TestTerminatedConnectionIsUnavailable(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	_, dsn := newSchema(t)
-	appName := "roster_fault_" + randomHex(4)
-	store := openStore(t, dsnWith(dsn, "", map[string]string{"application_name": appName}))
+	_, dsn := pgtest.NewSchema(t)
+	appName := "roster_fault_" + pgtest.RandomHex(4)
+	store := pgtest.OpenStore(t, pgtest.WithParams(dsn, "", map[string]string{"application_name": appName}))
 	tm := newTeam(t, store, 3)
-	admin, err := openSQL(server.dsn)
+	admin, err := pgtest.OpenSQL(pgtest.DSN())
 	require.NoError(t, err)
 	defer admin.Close()
 	usersBefore, entriesBefore := rowCounts(t, store)
@@ -187,7 +189,7 @@ func terminateSessions(t *testing.T, admin *sql.DB, appName string) {
 
 func TestCancelledContextIsUnavailable(t *testing.T) {
 	t.Parallel()
-	store := newSchemaStore(t)
+	store := pgtest.NewStore(t)
 	tm := newTeam(t, store, 3)
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
@@ -200,7 +202,7 @@ func TestCancelledContextIsUnavailable(t *testing.T) {
 
 func TestCancelBeforeCommitRollsBack(t *testing.T) {
 	t.Parallel()
-	store := newSchemaStore(t)
+	store := pgtest.NewStore(t)
 	tm := newTeam(t, store, 3)
 	_, entriesBefore := rowCounts(t, store)
 

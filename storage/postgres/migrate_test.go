@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rosterkit/roster/internal/pgtest"
+
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -67,7 +69,7 @@ func recordedVersions(t *testing.T, store *postgres.Store) []string {
 func TestMigrateTwice(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	store, err := postgres.Open(ctx, newDatabase(t), nil)
+	store, err := postgres.Open(ctx, pgtest.NewDatabase(t), nil)
 	require.NoError(t, err)
 	defer store.Close()
 
@@ -89,7 +91,7 @@ func TestMigrateConcurrently(t *testing.T) {
 	t.Parallel()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	dsn := newDatabase(t)
+	dsn := pgtest.NewDatabase(t)
 
 	const processes = 4
 	var logs logBuffer
@@ -117,7 +119,7 @@ func TestMigrateConcurrently(t *testing.T) {
 func TestMigrateRejectsSingleConnectionPool(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	store, err := postgres.Open(ctx, newDatabase(t), &postgres.Options{MaxOpenConns: 1})
+	store, err := postgres.Open(ctx, pgtest.NewDatabase(t), &postgres.Options{MaxOpenConns: 1})
 	require.NoError(t, err)
 	defer store.Close()
 

@@ -15,6 +15,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rosterkit/roster/internal/pgtest"
+
 	"github.com/google/uuid"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -63,7 +65,7 @@ func (r *workerResult) add(o workerResult) {
 // checks the invariants and the activity log with SQL.
 func TestMultiProcess(t *testing.T) {
 	t.Parallel()
-	store, dsn := newSchema(t)
+	store, dsn := pgtest.NewSchema(t)
 	var companies []string
 	for range 2 {
 		tm := newTeam(t, store, workerSeatLimit)
@@ -115,7 +117,7 @@ func runWorkers(t *testing.T, dsn string, companies []string) []workerResult {
 func runWorker(ctx context.Context, dsn string, companies []string, seed int) (workerResult, error) {
 	cmd := exec.CommandContext(ctx, os.Args[0], "-test.run=^TestMultiProcessWorker$", "-test.count=1")
 	cmd.Env = append(os.Environ(),
-		envWorkerDSN+"="+dsn,
+		pgtest.EnvWorkerDSN+"="+dsn,
 		envWorkerCompanies+"="+strings.Join(companies, ","),
 		envWorkerSeed+"="+strconv.Itoa(seed),
 	)
@@ -142,7 +144,7 @@ func runWorker(ctx context.Context, dsn string, companies []string, seed int) (w
 // TestMultiProcessWorker is the body of one worker process of
 // TestMultiProcess; it skips unless that test started it.
 func TestMultiProcessWorker(t *testing.T) {
-	dsn := os.Getenv(envWorkerDSN)
+	dsn := os.Getenv(pgtest.EnvWorkerDSN)
 	if dsn == "" {
 		t.Skip("runs only as a child process of TestMultiProcess")
 	}
@@ -152,7 +154,7 @@ func TestMultiProcessWorker(t *testing.T) {
 	for _, s := range strings.Split(os.Getenv(envWorkerCompanies), ",") {
 		companies = append(companies, uuid.MustParse(s))
 	}
-	store, err := postgres.Open(context.Background(), dsn, &postgres.Options{MaxOpenConns: testPoolSize})
+	store, err := postgres.Open(context.Background(), dsn, &postgres.Options{MaxOpenConns: pgtest.PoolSize})
 	require.NoError(t, err)
 	defer store.Close()
 

@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rosterkit/roster/internal/pgtest"
+
 	"github.com/google/uuid"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -74,7 +76,7 @@ func (tm *team) invite(t testing.TB, name string, limit int) users.User {
 func TestStoreRoundTrip(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	tm := newTeam(t, newSchemaStore(t), 3)
+	tm := newTeam(t, pgtest.NewStore(t), 3)
 
 	invited := tm.invite(t, "bea", 2)
 	got, err := tm.users.User(ctx, tm.company.ID, invited.ID)
@@ -105,7 +107,7 @@ func TestStoreRoundTrip(t *testing.T) {
 func TestStoreUnknownIDs(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	store := newSchemaStore(t)
+	store := pgtest.NewStore(t)
 	tm := newTeam(t, store, 3)
 	other := newTeam(t, store, 3)
 
@@ -126,7 +128,7 @@ func TestStoreUnknownIDs(t *testing.T) {
 func TestListOrderIsByteWise(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	tm := newTeam(t, newSchemaStore(t), 20)
+	tm := newTeam(t, pgtest.NewStore(t), 20)
 	// In the "C" collation, and in Go, upper case sorts before lower case
 	// and "é" after "z"; most natural-language collations disagree.
 	for _, name := range []string{"zoe", "émile", "Zed", "a_b", "a%b", "ab"} {
@@ -152,7 +154,7 @@ func TestListOrderIsByteWise(t *testing.T) {
 func TestListSearchIsLiteral(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	tm := newTeam(t, newSchemaStore(t), 20)
+	tm := newTeam(t, pgtest.NewStore(t), 20)
 	for _, name := range []string{"a_b", "a%b", "axb"} {
 		tm.invite(t, name, 1)
 	}
@@ -176,7 +178,7 @@ func TestListSearchIsLiteral(t *testing.T) {
 func TestUpdateKeepsOpenConversations(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	tm := newTeam(t, newSchemaStore(t), 3)
+	tm := newTeam(t, pgtest.NewStore(t), 3)
 	u := tm.invite(t, "bea", 5)
 
 	// The update runs on a copy of u read before the claims.
@@ -207,7 +209,7 @@ func TestUpdateKeepsOpenConversations(t *testing.T) {
 func TestClaimConversationErrors(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	tm := newTeam(t, newSchemaStore(t), 3)
+	tm := newTeam(t, pgtest.NewStore(t), 3)
 	u := tm.invite(t, "bea", 1)
 
 	_, err := tm.users.ReleaseConversation(ctx, tm.company.ID, u.ID)
@@ -230,7 +232,7 @@ func TestClaimConversationErrors(t *testing.T) {
 func TestInsertUserEmailTakenKeepsTx(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	tm := newTeam(t, newSchemaStore(t), 3)
+	tm := newTeam(t, pgtest.NewStore(t), 3)
 
 	dup := tm.admin
 	dup.ID = uuid.Must(uuid.NewV7())
@@ -251,7 +253,7 @@ func TestInsertUserEmailTakenKeepsTx(t *testing.T) {
 func TestAppendEntryRejectsNUL(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	tm := newTeam(t, newSchemaStore(t), 3)
+	tm := newTeam(t, pgtest.NewStore(t), 3)
 
 	// The services remove control characters, so the entry is built by
 	// hand, as a host that calls the store directly could.
@@ -274,7 +276,7 @@ func TestAppendEntryRejectsNUL(t *testing.T) {
 func TestEntryIPAddresses(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	tm := newTeam(t, newSchemaStore(t), 3)
+	tm := newTeam(t, pgtest.NewStore(t), 3)
 
 	for _, ip := range []string{"203.0.113.7", "2001:db8::42", "::ffff:192.0.2.1", "::1"} {
 		actor := tm.adminActor()
@@ -290,7 +292,7 @@ func TestEntryIPAddresses(t *testing.T) {
 func TestActivityEntriesAreAppendOnly(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	tm := newTeam(t, newSchemaStore(t), 3)
+	tm := newTeam(t, pgtest.NewStore(t), 3)
 
 	for _, statement := range []string{
 		"UPDATE roster_activity_entries SET type = 'login'",
@@ -305,7 +307,7 @@ func TestActivityEntriesAreAppendOnly(t *testing.T) {
 func TestSeatConstraints(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	tm := newTeam(t, newSchemaStore(t), 2)
+	tm := newTeam(t, pgtest.NewStore(t), 2)
 	tm.invite(t, "bea", 1)
 
 	_, err := tm.users.Invite(ctx, tm.adminActor(), users.Invite{Email: "cy@acme.test", Name: "Cy", Role: users.RoleUser})
@@ -331,7 +333,7 @@ func TestSeatConstraints(t *testing.T) {
 
 func TestLogoutDoesNotWaitForCompanyLock(t *testing.T) {
 	t.Parallel()
-	tm := newTeam(t, newSchemaStore(t), 3)
+	tm := newTeam(t, pgtest.NewStore(t), 3)
 
 	locked, release := make(chan struct{}), make(chan struct{})
 	done := make(chan error, 1)

@@ -14,8 +14,8 @@ import (
 	"github.com/rosterkit/roster/users"
 )
 
-// teamFixture is a company with users in every combination that the list
-// filters select.
+// teamFixture is a company whose users differ in status, role and
+// verification, so that each list filter selects a different subset.
 type teamFixture struct {
 	company users.Company
 	// ada is the first admin, who is verified.

@@ -35,8 +35,9 @@ func (e *env) newMember(companyID uuid.UUID, email, name string) users.User {
 	}
 }
 
-// The subtests here call the store's transactions directly, because the
-// services never fail after a write and so cannot show a rollback.
+// The subtests here call the store's transactions directly. Most service
+// calls validate before their first write, so only a direct call can check
+// that every kind of write is rolled back.
 func (s suite) testTransactions(t *testing.T) {
 	s.run(t, "Rollback", func(t *testing.T, e *env) {
 		company, admin := e.createCompany(5)
