@@ -3,7 +3,6 @@ package activity
 import (
 	"context"
 	"fmt"
-	"slices"
 	"strings"
 	"time"
 
@@ -79,20 +78,9 @@ func (s *Service) Query(ctx context.Context, companyID uuid.UUID, q Query) (Page
 	if err != nil {
 		return Page{}, err
 	}
-	if err := q.Range.validate(); err != nil {
+	f, err := newFilter(companyID, q, limit+1)
+	if err != nil {
 		return Page{}, err
-	}
-	types := slices.Clone(q.Types)
-	slices.Sort(types)
-	types = slices.Compact(types)
-	f := Filter{
-		CompanyID:    companyID,
-		UserID:       q.UserID,
-		TargetUserID: q.TargetUserID,
-		Types:        types,
-		From:         q.Range.From,
-		Until:        q.Range.Until,
-		Limit:        limit + 1,
 	}
 	fingerprint := f.fingerprint()
 	if q.Cursor != "" {

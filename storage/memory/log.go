@@ -147,3 +147,23 @@ func (s *Store) QueryEntries(ctx context.Context, f activity.Filter) ([]activity
 	})
 	return out, err
 }
+
+// SyncEntries returns up to limit entries committed after the checkpoint,
+// oldest first. The log's append order is its commit order, so Seq is the
+// number of entries committed up to and including the returned one.
+func (s *Store) SyncEntries(ctx context.Context, companyID uuid.UUID, after activity.Checkpoint, limit int) ([]activity.Entry, activity.Checkpoint, error) {
+	var out []activity.Entry
+	next := after
+	err := s.read(ctx, companyID, func(c *company) error {
+		start := min(after.Seq, uint64(len(c.log.entries)))
+		end := min(start+uint64(limit), uint64(len(c.log.entries)))
+		for _, e := range c.log.entries[start:end] {
+			out = append(out, cloneEntry(e))
+		}
+		if end > start {
+			next = activity.Checkpoint{Seq: end, ID: c.log.entries[end-1].ID}
+		}
+		return nil
+	})
+	return out, next, err
+}

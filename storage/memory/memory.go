@@ -31,10 +31,11 @@ type Store struct {
 }
 
 var (
-	_ users.Store    = (*Store)(nil)
-	_ seats.Store    = (*Store)(nil)
-	_ activity.Store = (*Store)(nil)
-	_ users.Tx       = (*tx)(nil)
+	_ users.Store     = (*Store)(nil)
+	_ seats.Store     = (*Store)(nil)
+	_ activity.Store  = (*Store)(nil)
+	_ activity.Syncer = (*Store)(nil)
+	_ users.Tx        = (*tx)(nil)
 )
 
 // New returns an empty Store.

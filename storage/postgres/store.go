@@ -20,9 +20,10 @@ import (
 )
 
 var (
-	_ users.Store    = (*Store)(nil)
-	_ seats.Store    = (*Store)(nil)
-	_ activity.Store = (*Store)(nil)
+	_ users.Store     = (*Store)(nil)
+	_ seats.Store     = (*Store)(nil)
+	_ activity.Store  = (*Store)(nil)
+	_ activity.Syncer = (*Store)(nil)
 )
 
 // Defaults of the pool that Open creates. They follow pgxpool v5, whose

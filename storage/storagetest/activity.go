@@ -288,6 +288,7 @@ func (s suite) testActivityQuery(t *testing.T) {
 }
 
 func (s suite) testOneEntryPerChange(t *testing.T) {
+	s.run(t, "EveryCall", testEntryOfEveryCall)
 	s.run(t, "Sequence", func(t *testing.T, e *env) {
 		company, ada := e.createCompany(3)
 		admin := actorOf(ada)

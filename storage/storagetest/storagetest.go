@@ -9,11 +9,13 @@ import (
 )
 
 // Store is a complete storage backend. It combines the users store with
-// its transactions, the seats store and the activity log.
+// its transactions, the seats store, the activity log and its incremental
+// sync.
 type Store interface {
 	users.Store
 	seats.Store
 	activity.Store
+	activity.Syncer
 }
 
 // Run runs the conformance suite against the stores that newStore returns.
@@ -40,6 +42,8 @@ func Run(t *testing.T, newStore func(t *testing.T) Store) {
 		{"Isolation", s.testIsolation},
 		{"OneEntryPerChange", s.testOneEntryPerChange},
 		{"Transactions", s.testTransactions},
+		{"Sync", s.testSync},
+		{"Export", s.testExport},
 		{"Concurrency", s.testConcurrency},
 	}
 	for _, g := range groups {
