@@ -58,7 +58,7 @@ func (c *Codec) Encode(fingerprint string, position any) (string, error) {
 // ErrInvalid unless s was sealed by Encode with the same key and
 // fingerprint.
 func (c *Codec) Decode(s, fingerprint string, position any) error {
-	if len(s) > MaxLength {
+	if len(s) > MaxLength || !isBase64URL(s) {
 		return ErrInvalid
 	}
 	raw, err := base64.RawURLEncoding.DecodeString(s)
@@ -75,6 +75,19 @@ func (c *Codec) Decode(s, fingerprint string, position any) error {
 		return ErrInvalid
 	}
 	return nil
+}
+
+// isBase64URL reports whether s has only characters of the URL-safe
+// base64 alphabet. The decoder alone would skip carriage returns and line
+// feeds, so a cursor with line breaks would pass as another spelling.
+func isBase64URL(s string) bool {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !('A' <= c && c <= 'Z' || 'a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '-' || c == '_') {
+			return false
+		}
+	}
+	return true
 }
 
 func (c *Codec) tag(fingerprint string, body []byte) []byte {
