@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
@@ -8,7 +9,6 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/google/uuid"
@@ -24,8 +24,6 @@ import (
 const (
 	minPasswordBytes = 8
 	maxPasswordBytes = 72
-	// bcryptCost is bcrypt's default work factor.
-	bcryptCost = bcrypt.DefaultCost
 )
 
 // sessionTTL is how long a bearer token stays valid after login.
@@ -55,31 +53,35 @@ type credential struct {
 	hash      []byte
 }
 
-// credentials is the host's password table, keyed by email key. Roster
-// never receives passwords, because the host authenticates people and
-// Roster only decides whether they may log in.
+// credentials is the host's password table, keyed by email key, on a
+// hostStore. Roster never receives passwords, because the host
+// authenticates people and Roster only decides whether they may log in.
 //
 // NOTE: this demo host signs each email address in to one company. A
 // verification of the same address in a second company moves the sign-in
 // there, and the first company's user can no longer log in.
 type credentials struct {
-	mu    sync.RWMutex
-	byKey map[string]credential
+	store hostStore
+	// cost is the bcrypt work factor of new hashes. A stored hash keeps
+	// the cost it was made with.
+	cost int
 	// decoy is a hash that check compares for unknown emails.
 	decoy []byte
 }
 
-func newCredentials() (*credentials, error) {
-	decoy, err := hashPassword("decoy password, never matches")
+func newCredentials(store hostStore, cost int) (*credentials, error) {
+	c := &credentials{store: store, cost: cost}
+	decoy, err := c.hashPassword("decoy password, never matches")
 	if err != nil {
 		return nil, err
 	}
-	return &credentials{byKey: make(map[string]credential), decoy: decoy}, nil
+	c.decoy = decoy
+	return c, nil
 }
 
 // hashPassword returns the bcrypt hash of password.
-func hashPassword(password string) ([]byte, error) {
-	hash, err := bcrypt.GenerateFromPassword([]byte(password), bcryptCost)
+func (c *credentials) hashPassword(password string) ([]byte, error) {
+	hash, err := bcrypt.GenerateFromPassword([]byte(password), c.cost)
 	if err != nil {
 		return nil, fmt.Errorf("hashing the password failed: %w", err)
 	}
@@ -87,30 +89,28 @@ func hashPassword(password string) ([]byte, error) {
 }
 
 // set stores the credential of email, replacing any earlier one.
-func (c *credentials) set(email string, cred credential) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.byKey[emailKey(email)] = cred
+func (c *credentials) set(ctx context.Context, email string, cred credential) error {
+	return c.store.putCredential(ctx, emailKey(email), cred)
 }
 
 // has reports whether email has a credential.
-func (c *credentials) has(email string) bool {
-	c.mu.RLock()
-	defer c.mu.RUnlock()
-	_, ok := c.byKey[emailKey(email)]
-	return ok
+func (c *credentials) has(ctx context.Context, email string) (bool, error) {
+	_, found, err := c.store.credential(ctx, emailKey(email))
+	return found, err
 }
 
 // errInvalidCredentials is an unknown email or a wrong password.
 var errInvalidCredentials = errors.New("invalid email or password")
 
 // check returns the credential of email if password matches it. It returns
-// found=false for an unknown email, and errInvalidCredentials for both an
-// unknown email and a wrong password.
-func (c *credentials) check(email, password string) (cred credential, found bool, err error) {
-	c.mu.RLock()
-	cred, found = c.byKey[emailKey(email)]
-	c.mu.RUnlock()
+// found=false for an unknown email, errInvalidCredentials for both an
+// unknown email and a wrong password, and the store's error when the
+// credential could not be read.
+func (c *credentials) check(ctx context.Context, email, password string) (cred credential, found bool, err error) {
+	cred, found, err = c.store.credential(ctx, emailKey(email))
+	if err != nil {
+		return credential{}, false, err
+	}
 	if !found {
 		// Compare against a decoy hash so that an unknown email takes as
 		// long as a wrong password and does not reveal who has an account.
@@ -129,60 +129,43 @@ type session struct {
 	expiresAt time.Time
 }
 
-// sessions maps bearer tokens to identities. Only the SHA-256 hash of a
-// token is kept, so the table never holds a usable token.
+// sessions maps bearer tokens to identities on a hostStore. Only the
+// SHA-256 hash of a token is stored, so the store never holds a usable
+// token.
 type sessions struct {
-	mu    sync.Mutex
+	store hostStore
 	ttl   time.Duration
-	byKey map[[sha256.Size]byte]session
 }
 
-func newSessions(ttl time.Duration) *sessions {
-	return &sessions{ttl: ttl, byKey: make(map[[sha256.Size]byte]session)}
+func newSessions(store hostStore, ttl time.Duration) *sessions {
+	return &sessions{store: store, ttl: ttl}
 }
 
 // open starts a session for id and returns its bearer token, 256 random
 // bits in unpadded base64url.
-func (s *sessions) open(id httpadapter.Identity, now time.Time) (token string, expiresAt time.Time) {
+func (s *sessions) open(ctx context.Context, id httpadapter.Identity, now time.Time) (token string, expiresAt time.Time, err error) {
 	b := make([]byte, 32)
 	rand.Read(b)
 	token = base64.RawURLEncoding.EncodeToString(b)
 	expiresAt = now.Add(s.ttl).UTC().Truncate(time.Second)
-
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	// Drop expired sessions here, so the table stays bounded by the
-	// logins of one TTL.
-	for k, sess := range s.byKey {
-		if !now.Before(sess.expiresAt) {
-			delete(s.byKey, k)
-		}
+	sess := session{identity: id, expiresAt: expiresAt}
+	if err := s.store.putSession(ctx, sha256.Sum256([]byte(token)), sess, now); err != nil {
+		return "", time.Time{}, err
 	}
-	s.byKey[sha256.Sum256([]byte(token))] = session{identity: id, expiresAt: expiresAt}
-	return token, expiresAt
+	return token, expiresAt, nil
 }
 
 // lookup returns the identity of an unexpired token.
-func (s *sessions) lookup(token string, now time.Time) (httpadapter.Identity, bool) {
-	key := sha256.Sum256([]byte(token))
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	sess, ok := s.byKey[key]
-	if !ok {
-		return httpadapter.Identity{}, false
-	}
-	if !now.Before(sess.expiresAt) {
-		delete(s.byKey, key)
-		return httpadapter.Identity{}, false
-	}
-	return sess.identity, true
+func (s *sessions) lookup(ctx context.Context, token string, now time.Time) (httpadapter.Identity, bool, error) {
+	sess, found, err := s.store.session(ctx, sha256.Sum256([]byte(token)), now)
+	return sess.identity, found, err
 }
 
-// close ends the session of token, if any.
-func (s *sessions) close(token string) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	delete(s.byKey, sha256.Sum256([]byte(token)))
+// close ends the session of token and returns its identity, with
+// found=false when the token is unknown, expired or logged out already.
+func (s *sessions) close(ctx context.Context, token string, now time.Time) (httpadapter.Identity, bool, error) {
+	sess, found, err := s.store.deleteSession(ctx, sha256.Sum256([]byte(token)), now)
+	return sess.identity, found, err
 }
 
 // maxTokenLength bounds a bearer token. Issued tokens have 43 characters.
@@ -215,7 +198,13 @@ func (a *app) authenticate(r *http.Request) (httpadapter.Identity, error) {
 	if err != nil {
 		return httpadapter.Identity{}, err
 	}
-	id, ok := a.sessions.lookup(token, a.clock.Now())
+	id, ok, err := a.sessions.lookup(r.Context(), token, a.clock.Now())
+	if err != nil {
+		// The adapter responds to every Authenticator error with 401, so
+		// the store failure is logged here.
+		a.logger.ErrorContext(r.Context(), "reading the session failed; responding with 401", "err", err)
+		return httpadapter.Identity{}, err
+	}
 	if !ok {
 		return httpadapter.Identity{}, errors.New("the bearer token is unknown, expired or logged out; log in again")
 	}

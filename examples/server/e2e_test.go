@@ -1,33 +1,31 @@
 package main
 
 import (
-	"bufio"
-	"bytes"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"regexp"
-	"runtime/debug"
 	"slices"
 	"strings"
-	"sync"
-	"syscall"
 	"testing"
 	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
-// The end-to-end test builds the server, runs it as a separate process on
-// a free loopback port and drives an admin's day over real HTTP. The admin
+// The end-to-end tests build the server, run it as a separate process on
+// a free loopback port and drive an admin's day over real HTTP. The admin
 // reads the seeded team, changes it, archives a user and invites a new one
 // into the freed seat. The invitee verifies with the token from the
-// server's log, and the admin reads the activity log.
+// server's log, and the admin reads the activity log. On PostgreSQL, the
+// server then restarts on the same database, and the state of the first
+// run must survive.
 
 const (
 	demoPassword = "roster-demo"
+	// noraPassword is the password that the invitee sets in POST /verify.
+	noraPassword = "nora-password-1"
 	startTimeout = 2 * time.Minute
 	stopTimeout  = 20 * time.Second
 )
@@ -107,11 +105,150 @@ func TestServerEndToEnd(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the server and runs it as a process; skipped with -short")
 	}
+	t.Parallel()
 	srv := startServer(t)
+	srv.logs.waitFor(t, regexp.MustCompile(`msg="server started" .*store=memory`), time.Second)
+	runAdminStory(t, srv)
+
+	step(t, "SIGTERM stops the server", func(t *testing.T) {
+		srv.stop(t)
+		srv.logs.waitFor(t, regexp.MustCompile(`msg="server stopped"`), time.Second)
+	})
+}
+
+func TestServerPostgresRestart(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the server and runs it as a process; skipped with -short")
+	}
+	t.Parallel()
+	dsn := newTestDatabase(t)
+
+	first := startServer(t, "-dsn", dsn)
+	step(t, "first start seeds", func(t *testing.T) {
+		first.logs.waitFor(t, regexp.MustCompile(`msg="server started" .*store=postgres`), time.Second)
+		assert.Equal(t, 1, first.logs.count(regexp.MustCompile(`msg="demo company seeded" company="Acme Support"`)))
+		assert.Equal(t, 1, first.logs.count(regexp.MustCompile(`msg="demo company seeded" company="Globex Help"`)))
+	})
+	story := runAdminStory(t, first)
+
+	var before teamState
+	step(t, "read state before restart", func(t *testing.T) {
+		c := first.client(t)
+		before = readTeamState(c, c.login("admin@acme.test", demoPassword))
+	})
+	step(t, "SIGTERM stops the first server", first.stop)
+
+	second := startServer(t, "-dsn", dsn)
+
+	step(t, "restart seeds nothing", func(t *testing.T) {
+		for _, company := range []string{"Acme Support", "Globex Help"} {
+			re := regexp.MustCompile(`msg="demo company exists; not seeding it" company="` + company + `"`)
+			assert.Equal(t, 1, second.logs.count(re), "log lines that skip %s", company)
+		}
+		assert.Zero(t, second.logs.count(regexp.MustCompile(`msg="demo company seeded"`)), "log lines of seeded companies")
+	})
+
+	step(t, "sessions survive", func(t *testing.T) {
+		c := second.client(t)
+		c.status("GET", "/api/users/columns", before.token, nil, http.StatusOK)
+		var list userListJSON
+		c.json("GET", "/api/users", story.noraVerifyToken, nil, http.StatusOK, &list)
+		assert.Len(t, list.Users, 12, "team list read with the session from POST /verify")
+		c.expectSeats(story.globexToken, seatsJSON{Limit: 5, Used: 2, Available: 3})
+
+		for name, token := range map[string]string{"admin": story.adminToken, "nora": story.noraToken} {
+			p := c.problem("GET", "/api/users", token, nil, http.StatusUnauthorized)
+			assert.Equal(t, "unauthenticated", p.Code, "%s's token that was logged out", name)
+		}
+	})
+
+	var after teamState
+	step(t, "team state survives", func(t *testing.T) {
+		c := second.client(t)
+		after = readTeamState(c, before.token)
+
+		assert.Equal(t, userIDs(before.users), userIDs(after.users), "user ids")
+		assert.Equal(t, before.users, after.users, "users")
+		assert.Equal(t, before.seats, after.seats, "seat usage")
+		assert.Equal(t, seatsJSON{Limit: 10, Used: 10, Available: 0}, after.seats, "seat usage")
+		assert.Equal(t, before.columns, after.columns, "admin's columns")
+		assert.False(t, after.columns["role"], "admin's role column")
+		assert.True(t, after.columns["conversation_limit"], "admin's conversation_limit column")
+
+		diego := findUser(t, after.users, story.team["diego@acme.test"].ID)
+		assert.Equal(t, "archived", diego.Status, "diego status")
+		assert.NotNil(t, diego.ArchivedAt, "diego archived_at")
+		nora := findUser(t, after.users, story.nora.ID)
+		assert.Equal(t, "nora@acme.test", nora.Email, "nora email")
+		assert.Equal(t, "active", nora.Status, "nora status")
+		assert.Equal(t, "verified", nora.VerificationStatus, "nora verification_status")
+		ben := findUser(t, after.users, story.team["ben@acme.test"].ID)
+		assert.Equal(t, "admin", ben.Role, "ben role")
+		assert.Equal(t, 12, ben.ConversationLimit, "ben conversation_limit")
+	})
+
+	step(t, "activity survives", func(t *testing.T) {
+		require.NotEmpty(t, before.entries)
+		assert.Len(t, after.entries, len(before.entries), "entries")
+		assert.Equal(t, entryIDs(before.entries), entryIDs(after.entries), "entry ids")
+		assert.Equal(t, before.entries, after.entries, "entries")
+	})
+
+	step(t, "logins after restart", func(t *testing.T) {
+		c := second.client(t)
+		admin := c.login("admin@acme.test", demoPassword)
+		var list userListJSON
+		c.json("GET", "/api/users?limit=100", admin, nil, http.StatusOK, &list)
+		assert.Equal(t, userIDs(before.users), userIDs(list.Users), "user ids seen by a new admin session")
+
+		entries := c.allActivity(admin)
+		require.Len(t, entries, len(before.entries)+1, "entries after one more login")
+		assert.Equal(t, "login", entries[0].Type, "newest entry")
+		if assert.NotNil(t, entries[0].UserID, "newest entry's user_id") {
+			assert.Equal(t, story.team["admin@acme.test"].ID, *entries[0].UserID, "newest entry's user_id")
+		}
+		assert.Equal(t, entryIDs(before.entries), entryIDs(entries[1:]), "ids of the entries of the first run")
+
+		c.login("nora@acme.test", noraPassword)
+		p := c.problem("POST", "/login", "", map[string]string{"email": "diego@acme.test", "password": demoPassword}, http.StatusForbidden)
+		assert.Equal(t, "archived", p.Code, "archived user's login")
+		p = c.problem("POST", "/login", "", map[string]string{"email": "farah@acme.test", "password": demoPassword}, http.StatusForbidden)
+		assert.Equal(t, "not_verified", p.Code, "unverified user's login")
+
+		globex := c.login("admin@globex.test", demoPassword)
+		var mine, old userListJSON
+		c.json("GET", "/api/users", globex, nil, http.StatusOK, &mine)
+		c.json("GET", "/api/users", story.globexToken, nil, http.StatusOK, &old)
+		assert.Equal(t, userIDs(old.Users), userIDs(mine.Users), "Globex user ids of the old and the new session")
+	})
+
+	step(t, "SIGTERM stops the second server", second.stop)
+}
+
+// storyResult is what runAdminStory leaves for later checks.
+type storyResult struct {
+	// team is the seeded team as the admin first listed it, by email.
+	team map[string]userJSON
+	// nora is the user whom the admin invited.
+	nora userJSON
+	// adminToken and noraToken were logged out at the end of the story.
+	adminToken string
+	noraToken  string
+	// noraVerifyToken is the session that POST /verify opened, and
+	// globexToken the session of the Globex admin. Both are still open.
+	noraVerifyToken string
+	globexToken     string
+}
+
+// runAdminStory drives the admin's day on a freshly seeded server as
+// subtests, and stops t at the first step that fails.
+func runAdminStory(t *testing.T, srv *serverProcess) storyResult {
+	t.Helper()
 	today := time.Now().UTC().Truncate(24 * time.Hour)
 
-	var adminToken string
+	var res storyResult
 	team := map[string]userJSON{}
+	res.team = team
 
 	step(t, "login rejections", func(t *testing.T) {
 		c := srv.client(t)
@@ -127,51 +264,38 @@ func TestServerEndToEnd(t *testing.T) {
 		}
 		for _, tc := range cases {
 			p := c.problem("POST", "/login", "", map[string]string{"email": tc.email, "password": tc.password}, tc.status)
-			if p.Code != tc.code {
-				t.Errorf("login %s: code = %q, want %q", tc.email, p.Code, tc.code)
-			}
+			assert.Equal(t, tc.code, p.Code, "login %s: code", tc.email)
 		}
 	})
 
 	step(t, "admin logs in", func(t *testing.T) {
 		c := srv.client(t)
-		adminToken = c.login("admin@acme.test", demoPassword)
+		res.adminToken = c.login("admin@acme.test", demoPassword)
 	})
+	adminToken := res.adminToken
 
 	step(t, "team list with load and seats", func(t *testing.T) {
 		c := srv.client(t)
 		var list userListJSON
 		c.json("GET", "/api/users", adminToken, nil, http.StatusOK, &list)
-		if list.Seats != (seatsJSON{Limit: 10, Used: 10, Available: 0}) {
-			t.Errorf("seats = %+v, want 10 of 10 used", list.Seats)
-		}
-		if len(list.Users) != 11 {
-			t.Fatalf("got %d users, want the 11 seeded ones", len(list.Users))
-		}
+		assert.Equal(t, seatsJSON{Limit: 10, Used: 10, Available: 0}, list.Seats, "seats")
+		require.Len(t, list.Users, 11, "the seeded users")
 		var names []string
 		for _, u := range list.Users {
 			team[u.Email] = u
 			names = append(names, strings.ToLower(u.Name))
 		}
-		if !slices.IsSorted(names) {
-			t.Errorf("users are not sorted by name: %v", names)
-		}
+		assert.IsNonDecreasing(t, names, "users sorted by name")
 		checkUser(t, team["admin@acme.test"], "admin", "verified", 2, 8)
 		checkUser(t, team["ben@acme.test"], "user", "verified", 7, 10)
 		checkUser(t, team["chloe@acme.test"], "user", "verified", 6, 6)
 		checkUser(t, team["farah@acme.test"], "user", "not_verified", 0, 4)
-		if got := team["emma@acme.test"].Status; got != "archived" {
-			t.Errorf("emma status = %q, want archived", got)
-		}
-		if got := team["farah@acme.test"].VerifiedAt; got != nil {
-			t.Errorf("farah verified_at = %q, want null", *got)
-		}
+		assert.Equal(t, "archived", team["emma@acme.test"].Status, "emma status")
+		assert.Nil(t, team["farah@acme.test"].VerifiedAt, "farah verified_at")
 
 		var seats seatsJSON
 		c.json("GET", "/api/seats", adminToken, nil, http.StatusOK, &seats)
-		if seats != list.Seats {
-			t.Errorf("GET /api/seats = %+v, want the list's %+v", seats, list.Seats)
-		}
+		assert.Equal(t, list.Seats, seats, "GET /api/seats and the list's seats")
 	})
 
 	step(t, "hide a column", func(t *testing.T) {
@@ -179,22 +303,15 @@ func TestServerEndToEnd(t *testing.T) {
 		var cols columnsJSON
 		c.json("GET", "/api/users/columns", adminToken, nil, http.StatusOK, &cols)
 		for _, name := range []string{"role", "verification_status", "can_access_phone_calls", "can_access_ai_assistant", "conversation_limit"} {
-			if shown, ok := cols.Columns[name]; !ok || !shown {
-				t.Errorf("column %s: shown = %v, present = %v; want shown by default", name, shown, ok)
-			}
+			assert.Contains(t, cols.Columns, name, "columns")
+			assert.True(t, cols.Columns[name], "column %s shown by default", name)
 		}
 		body := map[string]any{"columns": map[string]bool{"role": false}}
 		c.json("PUT", "/api/users/columns", adminToken, body, http.StatusOK, &cols)
-		if cols.Columns["role"] {
-			t.Errorf("PUT response shows role, want it hidden")
-		}
+		assert.False(t, cols.Columns["role"], "PUT response: role column")
 		c.json("GET", "/api/users/columns", adminToken, nil, http.StatusOK, &cols)
-		if cols.Columns["role"] {
-			t.Errorf("read back: role is shown, want hidden")
-		}
-		if !cols.Columns["conversation_limit"] {
-			t.Errorf("read back: conversation_limit is hidden, want shown")
-		}
+		assert.False(t, cols.Columns["role"], "read back: role column")
+		assert.True(t, cols.Columns["conversation_limit"], "read back: conversation_limit column")
 	})
 
 	invite := map[string]any{
@@ -209,9 +326,7 @@ func TestServerEndToEnd(t *testing.T) {
 	step(t, "invite into full company", func(t *testing.T) {
 		c := srv.client(t)
 		p := c.problem("POST", "/api/users", adminToken, invite, http.StatusConflict)
-		if p.Code != "no_seat_available" {
-			t.Errorf("code = %q, want no_seat_available", p.Code)
-		}
+		assert.Equal(t, "no_seat_available", p.Code)
 	})
 
 	step(t, "edit role and limit", func(t *testing.T) {
@@ -220,56 +335,35 @@ func TestServerEndToEnd(t *testing.T) {
 		var before userJSON
 		resp := c.json("GET", "/api/users/"+ben.ID, adminToken, nil, http.StatusOK, &before)
 		etag := resp.header.Get("ETag")
-		if want := fmt.Sprintf(`W/"%d"`, before.Version); etag != want {
-			t.Fatalf("ETag = %q, want %q", etag, want)
-		}
+		require.Equal(t, fmt.Sprintf(`W/"%d"`, before.Version), etag, "ETag")
 		change := map[string]any{"role": "admin", "conversation_limit": 12}
 
 		stale := c.request("PATCH", "/api/users/"+ben.ID, adminToken, change, map[string]string{"If-Match": `W/"1"`})
-		if stale.status != http.StatusPreconditionFailed {
-			t.Errorf("PATCH with a stale If-Match: status = %d, want 412; body %s", stale.status, stale.body)
-		}
+		assert.Equal(t, http.StatusPreconditionFailed, stale.status, "PATCH with a stale If-Match: status; body %s", stale.body)
 
 		var after userJSON
 		resp = c.doJSON("PATCH", "/api/users/"+ben.ID, adminToken, change, map[string]string{"If-Match": etag}, http.StatusOK, &after)
-		if after.Role != "admin" {
-			t.Errorf("role = %q, want admin", after.Role)
-		}
-		if after.ConversationLimit != 12 {
-			t.Errorf("conversation_limit = %d, want 12", after.ConversationLimit)
-		}
-		if after.OpenConversations != 7 {
-			t.Errorf("open_conversations = %d, want 7 unchanged", after.OpenConversations)
-		}
-		if after.Version != before.Version+1 {
-			t.Errorf("version = %d, want %d", after.Version, before.Version+1)
-		}
-		if got, want := resp.header.Get("ETag"), fmt.Sprintf(`W/"%d"`, after.Version); got != want {
-			t.Errorf("ETag after PATCH = %q, want %q", got, want)
-		}
+		assert.Equal(t, "admin", after.Role, "role")
+		assert.Equal(t, 12, after.ConversationLimit, "conversation_limit")
+		assert.Equal(t, 7, after.OpenConversations, "open_conversations unchanged")
+		assert.Equal(t, before.Version+1, after.Version, "version")
+		assert.Equal(t, fmt.Sprintf(`W/"%d"`, after.Version), resp.header.Get("ETag"), "ETag after PATCH")
 
 		var reread userJSON
 		c.json("GET", "/api/users/"+ben.ID, adminToken, nil, http.StatusOK, &reread)
-		if reread.Role != "admin" || reread.ConversationLimit != 12 {
-			t.Errorf("read back: role %q, limit %d; want admin, 12", reread.Role, reread.ConversationLimit)
-		}
+		assert.Equal(t, "admin", reread.Role, "read back: role")
+		assert.Equal(t, 12, reread.ConversationLimit, "read back: conversation_limit")
 	})
 
 	step(t, "archive with wrong confirmation", func(t *testing.T) {
 		c := srv.client(t)
 		diego := team["diego@acme.test"]
 		p := c.problem("POST", "/api/users/"+diego.ID+"/archive", adminToken, map[string]string{"confirmation": "Diego"}, http.StatusUnprocessableEntity)
-		if p.Code != "confirmation_mismatch" {
-			t.Errorf("code = %q, want confirmation_mismatch", p.Code)
-		}
+		assert.Equal(t, "confirmation_mismatch", p.Code)
 		var now userJSON
 		c.json("GET", "/api/users/"+diego.ID, adminToken, nil, http.StatusOK, &now)
-		if now.Status != "active" {
-			t.Errorf("status = %q, want active", now.Status)
-		}
-		if now.Version != diego.Version {
-			t.Errorf("version = %d, want %d unchanged", now.Version, diego.Version)
-		}
+		assert.Equal(t, "active", now.Status, "status")
+		assert.Equal(t, diego.Version, now.Version, "version unchanged")
 		c.expectSeats(adminToken, seatsJSON{Limit: 10, Used: 10, Available: 0})
 	})
 
@@ -278,37 +372,26 @@ func TestServerEndToEnd(t *testing.T) {
 		diego := team["diego@acme.test"]
 		var archived userJSON
 		c.json("POST", "/api/users/"+diego.ID+"/archive", adminToken, map[string]string{"confirmation": "diego@acme.test"}, http.StatusOK, &archived)
-		if archived.Status != "archived" {
-			t.Errorf("status = %q, want archived", archived.Status)
-		}
-		if archived.ArchivedAt == nil {
-			t.Errorf("archived_at is null, want the archive time")
-		}
+		assert.Equal(t, "archived", archived.Status, "status")
+		assert.NotNil(t, archived.ArchivedAt, "archived_at")
 		c.expectSeats(adminToken, seatsJSON{Limit: 10, Used: 9, Available: 1})
 
 		p := c.problem("POST", "/login", "", map[string]string{"email": "diego@acme.test", "password": demoPassword}, http.StatusForbidden)
-		if p.Code != "archived" {
-			t.Errorf("archived user's login: code = %q, want archived", p.Code)
-		}
+		assert.Equal(t, "archived", p.Code, "archived user's login: code")
 	})
-
-	var nora userJSON
-	var noraToken string
 
 	step(t, "invite into the freed seat", func(t *testing.T) {
 		c := srv.client(t)
-		resp := c.json("POST", "/api/users", adminToken, invite, http.StatusCreated, &nora)
-		if nora.VerificationStatus != "not_verified" {
-			t.Errorf("verification_status = %q, want not_verified", nora.VerificationStatus)
-		}
-		if nora.ConversationLimit != 6 || !nora.CanAccessPhoneCalls || nora.CanAccessAIAssistant {
-			t.Errorf("invitee = %+v, want limit 6, phone calls only", nora)
-		}
-		if got, want := resp.header.Get("Location"), "/api/users/"+nora.ID; got != want {
-			t.Errorf("Location = %q, want %q", got, want)
-		}
+		resp := c.json("POST", "/api/users", adminToken, invite, http.StatusCreated, &res.nora)
+		nora := res.nora
+		assert.Equal(t, "not_verified", nora.VerificationStatus, "verification_status")
+		assert.Equal(t, 6, nora.ConversationLimit, "conversation_limit")
+		assert.True(t, nora.CanAccessPhoneCalls, "can_access_phone_calls")
+		assert.False(t, nora.CanAccessAIAssistant, "can_access_ai_assistant")
+		assert.Equal(t, "/api/users/"+nora.ID, resp.header.Get("Location"), "Location")
 		c.expectSeats(adminToken, seatsJSON{Limit: 10, Used: 10, Available: 0})
 	})
+	nora := res.nora
 
 	step(t, "invitee verifies and logs in", func(t *testing.T) {
 		c := srv.client(t)
@@ -316,53 +399,40 @@ func TestServerEndToEnd(t *testing.T) {
 		m := srv.logs.waitFor(t, line, 10*time.Second)
 		token := m[1]
 
-		p := c.problem("POST", "/login", "", map[string]string{"email": "nora@acme.test", "password": "nora-password-1"}, http.StatusUnauthorized)
-		if p.Code != "invalid_credentials" {
-			t.Errorf("login before verifying: code = %q, want invalid_credentials", p.Code)
-		}
+		p := c.problem("POST", "/login", "", map[string]string{"email": "nora@acme.test", "password": noraPassword}, http.StatusUnauthorized)
+		assert.Equal(t, "invalid_credentials", p.Code, "login before verifying: code")
 
 		var session sessionJSON
-		c.json("POST", "/verify", "", map[string]string{"token": token, "password": "nora-password-1"}, http.StatusOK, &session)
-		if session.Token == "" {
-			t.Fatalf("POST /verify returned no session token")
-		}
-		p = c.problem("POST", "/verify", "", map[string]string{"token": token, "password": "nora-password-1"}, http.StatusNotFound)
-		if p.Code != "not_found" {
-			t.Errorf("reused token: code = %q, want not_found", p.Code)
-		}
+		c.json("POST", "/verify", "", map[string]string{"token": token, "password": noraPassword}, http.StatusOK, &session)
+		require.NotEmpty(t, session.Token, "POST /verify session token")
+		res.noraVerifyToken = session.Token
+		p = c.problem("POST", "/verify", "", map[string]string{"token": token, "password": noraPassword}, http.StatusNotFound)
+		assert.Equal(t, "not_found", p.Code, "reused token: code")
 
-		noraToken = c.login("nora@acme.test", "nora-password-1")
+		res.noraToken = c.login("nora@acme.test", noraPassword)
+		noraToken := res.noraToken
 		var verified userJSON
 		c.json("GET", "/api/users/"+nora.ID, adminToken, nil, http.StatusOK, &verified)
-		if verified.VerificationStatus != "verified" || verified.VerifiedAt == nil {
-			t.Errorf("after verify: status %q, verified_at %v; want verified with a time", verified.VerificationStatus, verified.VerifiedAt)
-		}
+		assert.Equal(t, "verified", verified.VerificationStatus, "after verify: verification_status")
+		assert.NotNil(t, verified.VerifiedAt, "after verify: verified_at")
 
 		var list userListJSON
 		c.json("GET", "/api/users", noraToken, nil, http.StatusOK, &list)
-		if len(list.Users) != 12 {
-			t.Errorf("member's team list has %d users, want 12", len(list.Users))
-		}
+		assert.Len(t, list.Users, 12, "member's team list")
 		p = c.problem("GET", "/api/activity", noraToken, nil, http.StatusForbidden)
-		if p.Code != "forbidden" {
-			t.Errorf("member reading the activity log: code = %q, want forbidden", p.Code)
-		}
+		assert.Equal(t, "forbidden", p.Code, "member reading the activity log: code")
 
 		c.status("POST", "/logout", noraToken, nil, http.StatusNoContent)
 		p = c.problem("GET", "/api/users", noraToken, nil, http.StatusUnauthorized)
-		if p.Code != "unauthenticated" {
-			t.Errorf("token after logout: code = %q, want unauthenticated", p.Code)
-		}
+		assert.Equal(t, "unauthenticated", p.Code, "token after logout: code")
 	})
 
 	step(t, "other company is invisible", func(t *testing.T) {
 		c := srv.client(t)
-		globex := c.login("admin@globex.test", demoPassword)
-		p := c.problem("GET", "/api/users/"+team["ben@acme.test"].ID, globex, nil, http.StatusNotFound)
-		if p.Code != "not_found" {
-			t.Errorf("code = %q, want not_found", p.Code)
-		}
-		c.expectSeats(globex, seatsJSON{Limit: 5, Used: 2, Available: 3})
+		res.globexToken = c.login("admin@globex.test", demoPassword)
+		p := c.problem("GET", "/api/users/"+team["ben@acme.test"].ID, res.globexToken, nil, http.StatusNotFound)
+		assert.Equal(t, "not_found", p.Code)
+		c.expectSeats(res.globexToken, seatsJSON{Limit: 5, Used: 2, Available: 3})
 	})
 
 	admin := team["admin@acme.test"]
@@ -370,44 +440,29 @@ func TestServerEndToEnd(t *testing.T) {
 	step(t, "activity by user", func(t *testing.T) {
 		c := srv.client(t)
 		entries := c.activity(adminToken, "user_id="+admin.ID+"&limit=200")
-		if len(entries) == 0 {
-			t.Fatal("no entries by the admin")
-		}
+		require.NotEmpty(t, entries, "entries by the admin")
 		for _, e := range entries {
-			if e.UserID == nil || *e.UserID != admin.ID {
-				t.Fatalf("entry %s of type %s is by %v, want %s", e.ID, e.Type, e.UserID, admin.ID)
-			}
+			require.NotNil(t, e.UserID, "entry %s of type %s: user_id", e.ID, e.Type)
+			require.Equal(t, admin.ID, *e.UserID, "entry %s of type %s: user_id", e.ID, e.Type)
 		}
 		checkNewestFirst(t, entries)
 
 		update := findEntry(entries, "user_updated", team["ben@acme.test"].ID)
-		if update == nil {
-			t.Fatal("no user_updated entry for Ben")
-		}
+		require.NotNil(t, update, "user_updated entry for Ben")
 		changes := map[string][2]string{}
 		for _, ch := range update.Details.Changes {
 			changes[ch.Field] = [2]string{string(ch.Old), string(ch.New)}
 		}
-		if got, want := changes["role"], [2]string{`"user"`, `"admin"`}; got != want {
-			t.Errorf("role change = %v, want %v", got, want)
+		assert.Equal(t, [2]string{`"user"`, `"admin"`}, changes["role"], "role change")
+		assert.Equal(t, [2]string{"10", "12"}, changes["conversation_limit"], "conversation_limit change")
+		if assert.NotNil(t, update.IPAddress, "update ip_address") {
+			assert.Equal(t, "127.0.0.1", *update.IPAddress, "update ip_address")
 		}
-		if got, want := changes["conversation_limit"], [2]string{"10", "12"}; got != want {
-			t.Errorf("conversation_limit change = %v, want %v", got, want)
-		}
-		if update.IPAddress == nil || *update.IPAddress != "127.0.0.1" {
-			t.Errorf("update ip_address = %v, want 127.0.0.1", update.IPAddress)
-		}
-		if findEntry(entries, "user_archived", team["diego@acme.test"].ID) == nil {
-			t.Error("no user_archived entry for Diego")
-		}
-		if findEntry(entries, "user_invited", nora.ID) == nil {
-			t.Error("no user_invited entry for Nora")
-		}
+		assert.NotNil(t, findEntry(entries, "user_archived", team["diego@acme.test"].ID), "user_archived entry for Diego")
+		assert.NotNil(t, findEntry(entries, "user_invited", nora.ID), "user_invited entry for Nora")
 
 		logout := c.activity(adminToken, "user_id="+nora.ID+"&type=logout")
-		if len(logout) != 1 {
-			t.Errorf("got %d logout entries by Nora, want 1", len(logout))
-		}
+		assert.Len(t, logout, 1, "logout entries by Nora")
 	})
 
 	step(t, "activity by type", func(t *testing.T) {
@@ -415,9 +470,7 @@ func TestServerEndToEnd(t *testing.T) {
 		rejected := c.activity(adminToken, "type=login_rejected&limit=200")
 		reasons := map[string]bool{}
 		for _, e := range rejected {
-			if e.Type != "login_rejected" {
-				t.Fatalf("entry %s has type %s, want login_rejected", e.ID, e.Type)
-			}
+			require.Equal(t, "login_rejected", e.Type, "entry %s: type", e.ID)
 			reasons[e.Details.Email+" "+e.Details.Reason] = true
 		}
 		for _, want := range []string{
@@ -426,24 +479,18 @@ func TestServerEndToEnd(t *testing.T) {
 			"emma@acme.test archived",
 			"diego@acme.test archived",
 		} {
-			if !reasons[want] {
-				t.Errorf("no rejected login %q among %v", want, reasons)
-			}
+			assert.Contains(t, reasons, want, "rejected logins")
 		}
 
 		two := c.activity(adminToken, "type=user_updated&type=user_archived&limit=200")
 		var types []string
 		for _, e := range two {
-			if e.Type != "user_updated" && e.Type != "user_archived" {
-				t.Fatalf("entry %s has type %s, want user_updated or user_archived", e.ID, e.Type)
-			}
+			require.Contains(t, []string{"user_updated", "user_archived"}, e.Type, "entry %s: type", e.ID)
 			if !slices.Contains(types, e.Type) {
 				types = append(types, e.Type)
 			}
 		}
-		if len(types) != 2 {
-			t.Errorf("types found = %v, want both user_updated and user_archived", types)
-		}
+		assert.ElementsMatch(t, []string{"user_updated", "user_archived"}, types, "types found")
 	})
 
 	step(t, "activity by date range", func(t *testing.T) {
@@ -451,9 +498,7 @@ func TestServerEndToEnd(t *testing.T) {
 		from, to := today.AddDate(0, 0, -30), today.AddDate(0, 0, -20)
 		query := "from=" + from.Format(time.DateOnly) + "&to=" + to.Format(time.DateOnly) + "&limit=200"
 		entries := c.activity(adminToken, query)
-		if len(entries) == 0 {
-			t.Fatalf("no entries between %s and %s", from.Format(time.DateOnly), to.Format(time.DateOnly))
-		}
+		require.NotEmpty(t, entries, "entries between %s and %s", from.Format(time.DateOnly), to.Format(time.DateOnly))
 		// A date-only to includes that whole day.
 		checkWithin(t, entries, from, to.AddDate(0, 0, 1))
 		checkNewestFirst(t, entries)
@@ -461,38 +506,29 @@ func TestServerEndToEnd(t *testing.T) {
 		// One day read in New York time starts and ends at 05:00 or 04:00
 		// UTC.
 		zone, err := time.LoadLocation("America/New_York")
-		if err != nil {
-			t.Fatalf("loading America/New_York: %v", err)
-		}
+		require.NoError(t, err, "loading America/New_York")
 		// The seed logs sessions on workdays only.
 		day := today.AddDate(0, 0, -10)
 		for day.Weekday() == time.Saturday || day.Weekday() == time.Sunday {
 			day = day.AddDate(0, 0, -1)
 		}
 		zoned := c.activity(adminToken, "from="+day.Format(time.DateOnly)+"&to="+day.Format(time.DateOnly)+"&tz=America/New_York&limit=200")
-		if len(zoned) == 0 {
-			t.Fatalf("no entries on %s in New York time", day.Format(time.DateOnly))
-		}
+		require.NotEmpty(t, zoned, "entries on %s in New York time", day.Format(time.DateOnly))
 		start := time.Date(day.Year(), day.Month(), day.Day(), 0, 0, 0, 0, zone)
 		checkWithin(t, zoned, start, start.AddDate(0, 0, 1))
 
 		p := c.problem("GET", "/api/activity?from="+to.Format(time.DateOnly)+"&to="+from.Format(time.DateOnly), adminToken, nil, http.StatusUnprocessableEntity)
-		if p.Code != "invalid_request" {
-			t.Errorf("reversed range: code = %q, want invalid_request", p.Code)
-		}
+		assert.Equal(t, "invalid_request", p.Code, "reversed range: code")
 	})
 
 	step(t, "activity pages by cursor", func(t *testing.T) {
 		c := srv.client(t)
 		var first, second activityJSON
 		c.json("GET", "/api/activity?limit=5", adminToken, nil, http.StatusOK, &first)
-		if len(first.Entries) != 5 || first.NextCursor == nil {
-			t.Fatalf("first page: %d entries, cursor %v; want 5 and a cursor", len(first.Entries), first.NextCursor)
-		}
+		require.Len(t, first.Entries, 5, "first page")
+		require.NotNil(t, first.NextCursor, "first page: next_cursor")
 		c.json("GET", "/api/activity?limit=5&cursor="+*first.NextCursor, adminToken, nil, http.StatusOK, &second)
-		if len(second.Entries) != 5 {
-			t.Fatalf("second page: %d entries, want 5", len(second.Entries))
-		}
+		require.Len(t, second.Entries, 5, "second page")
 		checkNewestFirst(t, append(first.Entries, second.Entries...))
 	})
 
@@ -500,15 +536,39 @@ func TestServerEndToEnd(t *testing.T) {
 		c := srv.client(t)
 		c.status("POST", "/logout", adminToken, nil, http.StatusNoContent)
 		p := c.problem("GET", "/api/users", adminToken, nil, http.StatusUnauthorized)
-		if p.Code != "unauthenticated" {
-			t.Errorf("code = %q, want unauthenticated", p.Code)
-		}
+		assert.Equal(t, "unauthenticated", p.Code)
 	})
+	return res
+}
 
-	step(t, "SIGTERM stops the server", func(t *testing.T) {
-		srv.stop(t)
-		srv.logs.waitFor(t, regexp.MustCompile(`msg="server stopped"`), time.Second)
-	})
+// teamState is what an Acme admin's session reads of the company: the
+// basis for comparing a run with the next one.
+type teamState struct {
+	// token is the session the state was read with.
+	token   string
+	users   []userJSON
+	seats   seatsJSON
+	columns map[string]bool
+	// entries is the whole activity log, newest first.
+	entries []entryJSON
+}
+
+// readTeamState reads the team, the seat usage, the viewer's columns and
+// the whole activity log with token. None of these requests writes an
+// activity entry.
+func readTeamState(c *client, token string) teamState {
+	c.t.Helper()
+	s := teamState{token: token}
+	var list userListJSON
+	c.json("GET", "/api/users?limit=100", token, nil, http.StatusOK, &list)
+	require.Nil(c.t, list.NextCursor, "one page holds the whole team")
+	s.users = list.Users
+	c.json("GET", "/api/seats", token, nil, http.StatusOK, &s.seats)
+	var cols columnsJSON
+	c.json("GET", "/api/users/columns", token, nil, http.StatusOK, &cols)
+	s.columns = cols.Columns
+	s.entries = c.allActivity(token)
+	return s
 }
 
 // step runs one part of the story as a subtest and stops the test when it
@@ -522,15 +582,35 @@ func step(t *testing.T, name string, fn func(t *testing.T)) {
 
 func checkUser(t *testing.T, u userJSON, role, verification string, open, limit int) {
 	t.Helper()
-	if u.Role != role {
-		t.Errorf("%s: role = %q, want %q", u.Email, u.Role, role)
+	assert.Equal(t, role, u.Role, "%s: role", u.Email)
+	assert.Equal(t, verification, u.VerificationStatus, "%s: verification_status", u.Email)
+	assert.Equal(t, open, u.OpenConversations, "%s: open_conversations", u.Email)
+	assert.Equal(t, limit, u.ConversationLimit, "%s: conversation_limit", u.Email)
+}
+
+// findUser returns the user with the given id, and fails t when there is
+// none.
+func findUser(t *testing.T, list []userJSON, id string) userJSON {
+	t.Helper()
+	i := slices.IndexFunc(list, func(u userJSON) bool { return u.ID == id })
+	require.GreaterOrEqual(t, i, 0, "user %s in the list", id)
+	return list[i]
+}
+
+func userIDs(list []userJSON) []string {
+	ids := make([]string, len(list))
+	for i, u := range list {
+		ids[i] = u.ID
 	}
-	if u.VerificationStatus != verification {
-		t.Errorf("%s: verification_status = %q, want %q", u.Email, u.VerificationStatus, verification)
+	return ids
+}
+
+func entryIDs(entries []entryJSON) []string {
+	ids := make([]string, len(entries))
+	for i, e := range entries {
+		ids[i] = e.ID
 	}
-	if u.OpenConversations != open || u.ConversationLimit != limit {
-		t.Errorf("%s: load = %d/%d, want %d/%d", u.Email, u.OpenConversations, u.ConversationLimit, open, limit)
-	}
+	return ids
 }
 
 func findEntry(entries []entryJSON, typ, target string) *entryJSON {
@@ -545,9 +625,8 @@ func findEntry(entries []entryJSON, typ, target string) *entryJSON {
 func checkNewestFirst(t *testing.T, entries []entryJSON) {
 	t.Helper()
 	for i := 1; i < len(entries); i++ {
-		if entries[i].OccurredAt > entries[i-1].OccurredAt {
-			t.Fatalf("entry %d (%s) is newer than entry %d (%s)", i, entries[i].OccurredAt, i-1, entries[i-1].OccurredAt)
-		}
+		require.LessOrEqual(t, entries[i].OccurredAt, entries[i-1].OccurredAt,
+			"entry %d is newer than entry %d", i, i-1)
 	}
 }
 
@@ -556,305 +635,8 @@ func checkWithin(t *testing.T, entries []entryJSON, from, until time.Time) {
 	t.Helper()
 	for _, e := range entries {
 		at, err := time.Parse(time.RFC3339Nano, e.OccurredAt)
-		if err != nil {
-			t.Fatalf("entry %s: occurred_at %q is not RFC 3339: %v", e.ID, e.OccurredAt, err)
-		}
-		if at.Before(from) || !at.Before(until) {
-			t.Errorf("entry %s occurred at %s, outside [%s, %s)", e.ID, e.OccurredAt, from.UTC().Format(time.RFC3339), until.UTC().Format(time.RFC3339))
-		}
+		require.NoError(t, err, "entry %s: occurred_at %q is not RFC 3339", e.ID, e.OccurredAt)
+		assert.False(t, at.Before(from), "entry %s occurred at %s, before %s", e.ID, e.OccurredAt, from.UTC().Format(time.RFC3339))
+		assert.True(t, at.Before(until), "entry %s occurred at %s, not before %s", e.ID, e.OccurredAt, until.UTC().Format(time.RFC3339))
 	}
-}
-
-// client sends JSON requests to the server and checks their status.
-type client struct {
-	t    *testing.T
-	base string
-	http *http.Client
-}
-
-type response struct {
-	status int
-	header http.Header
-	body   []byte
-}
-
-func (c *client) request(method, path, token string, body any, headers map[string]string) response {
-	c.t.Helper()
-	var reader io.Reader
-	if body != nil {
-		b, err := json.Marshal(body)
-		if err != nil {
-			c.t.Fatalf("encoding the %s %s body: %v", method, path, err)
-		}
-		reader = bytes.NewReader(b)
-	}
-	req, err := http.NewRequest(method, c.base+path, reader)
-	if err != nil {
-		c.t.Fatalf("building %s %s: %v", method, path, err)
-	}
-	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	if token != "" {
-		req.Header.Set("Authorization", "Bearer "+token)
-	}
-	for k, v := range headers {
-		req.Header.Set(k, v)
-	}
-	resp, err := c.http.Do(req)
-	if err != nil {
-		c.t.Fatalf("%s %s: %v", method, path, err)
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	if err != nil {
-		c.t.Fatalf("%s %s: reading the body: %v", method, path, err)
-	}
-	return response{status: resp.StatusCode, header: resp.Header, body: b}
-}
-
-// doJSON sends a request, checks the status and decodes the body into out.
-func (c *client) doJSON(method, path, token string, body any, headers map[string]string, status int, out any) response {
-	c.t.Helper()
-	resp := c.request(method, path, token, body, headers)
-	if resp.status != status {
-		c.t.Fatalf("%s %s: status = %d, want %d; body %s", method, path, resp.status, status, resp.body)
-	}
-	if out != nil {
-		if err := json.Unmarshal(resp.body, out); err != nil {
-			c.t.Fatalf("%s %s: decoding %s: %v", method, path, resp.body, err)
-		}
-	}
-	return resp
-}
-
-func (c *client) json(method, path, token string, body any, status int, out any) response {
-	c.t.Helper()
-	return c.doJSON(method, path, token, body, nil, status, out)
-}
-
-func (c *client) status(method, path, token string, body any, status int) {
-	c.t.Helper()
-	c.doJSON(method, path, token, body, nil, status, nil)
-}
-
-// problem sends a request that must fail with status and returns its
-// problem body.
-func (c *client) problem(method, path, token string, body any, status int) problemJSON {
-	c.t.Helper()
-	var p problemJSON
-	resp := c.doJSON(method, path, token, body, nil, status, &p)
-	if ct := resp.header.Get("Content-Type"); ct != "application/problem+json" {
-		c.t.Errorf("%s %s: Content-Type = %q, want application/problem+json", method, path, ct)
-	}
-	if p.Status != status {
-		c.t.Errorf("%s %s: problem status = %d, want %d", method, path, p.Status, status)
-	}
-	return p
-}
-
-func (c *client) login(email, password string) string {
-	c.t.Helper()
-	var s sessionJSON
-	c.json("POST", "/login", "", map[string]string{"email": email, "password": password}, http.StatusOK, &s)
-	if s.Token == "" {
-		c.t.Fatalf("login %s: empty token", email)
-	}
-	if !s.ExpiresAt.After(time.Now()) {
-		c.t.Errorf("login %s: expires_at %s is not in the future", email, s.ExpiresAt)
-	}
-	return s.Token
-}
-
-func (c *client) expectSeats(token string, want seatsJSON) {
-	c.t.Helper()
-	var got seatsJSON
-	c.json("GET", "/api/seats", token, nil, http.StatusOK, &got)
-	if got != want {
-		c.t.Errorf("seats = %+v, want %+v", got, want)
-	}
-}
-
-// activity returns one page of the activity log for the query string.
-func (c *client) activity(token, query string) []entryJSON {
-	c.t.Helper()
-	var page activityJSON
-	c.json("GET", "/api/activity?"+query, token, nil, http.StatusOK, &page)
-	return page.Entries
-}
-
-// serverProcess is the server running as a child process.
-type serverProcess struct {
-	cmd     *exec.Cmd
-	baseURL string
-	logs    *logLines
-	exited  chan struct{}
-	waitErr error
-}
-
-// startServer builds the server, starts it on a free loopback port and
-// waits until it answers GET /healthz. The server is killed at the end of
-// the test unless stop ended it.
-func startServer(t *testing.T) *serverProcess {
-	t.Helper()
-	bin := buildServer(t)
-	cmd := exec.Command(bin, "-addr", "127.0.0.1:0")
-	// A DATABASE_URL meant for other tests would select PostgreSQL.
-	cmd.Env = slices.DeleteFunc(os.Environ(), func(kv string) bool { return strings.HasPrefix(kv, "DATABASE_URL=") })
-	stderr, err := cmd.StderrPipe()
-	if err != nil {
-		t.Fatalf("piping the server's stderr: %v", err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("starting %s: %v", bin, err)
-	}
-	srv := &serverProcess{cmd: cmd, logs: &logLines{changed: make(chan struct{})}, exited: make(chan struct{})}
-	go func() {
-		srv.logs.read(stderr)
-		srv.waitErr = cmd.Wait()
-		close(srv.exited)
-	}()
-	t.Cleanup(func() {
-		select {
-		case <-srv.exited:
-		default:
-			_ = cmd.Process.Kill()
-			<-srv.exited
-		}
-		if t.Failed() {
-			t.Logf("server log:\n%s", srv.logs.String())
-		}
-	})
-
-	m := srv.logs.waitFor(t, regexp.MustCompile(`msg="server started" addr=(\S+)`), startTimeout)
-	srv.baseURL = "http://" + m[1]
-	if !strings.HasPrefix(m[1], "127.0.0.1:") {
-		t.Fatalf("server listens on %s, want a loopback address", m[1])
-	}
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		resp, err := http.Get(srv.baseURL + "/healthz")
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return srv
-			}
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("server at %s does not answer GET /healthz: %v", srv.baseURL, err)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-}
-
-// client returns a client of the server that reports failures to t.
-func (s *serverProcess) client(t *testing.T) *client {
-	return &client{t: t, base: s.baseURL, http: &http.Client{Timeout: 30 * time.Second}}
-}
-
-// stop sends SIGTERM and checks that the server exits with status 0.
-func (s *serverProcess) stop(t *testing.T) {
-	t.Helper()
-	if err := s.cmd.Process.Signal(syscall.SIGTERM); err != nil {
-		t.Fatalf("sending SIGTERM: %v", err)
-	}
-	select {
-	case <-s.exited:
-	case <-time.After(stopTimeout):
-		t.Fatalf("server still runs %s after SIGTERM", stopTimeout)
-	}
-	if s.waitErr != nil {
-		t.Fatalf("server exited with %v, want status 0", s.waitErr)
-	}
-}
-
-// buildServer compiles this package into a temporary directory, with the
-// race detector when the test itself runs with it.
-func buildServer(t *testing.T) string {
-	t.Helper()
-	goTool, err := exec.LookPath("go")
-	if err != nil {
-		t.Fatalf("the go command is not on PATH: %v", err)
-	}
-	bin := filepath.Join(t.TempDir(), "server")
-	args := []string{"build", "-o", bin}
-	if raceEnabled() {
-		args = append(args, "-race")
-	}
-	cmd := exec.Command(goTool, append(args, ".")...)
-	cmd.Env = os.Environ()
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("go %s: %v\n%s", strings.Join(args, " "), err, out)
-	}
-	return bin
-}
-
-func raceEnabled() bool {
-	info, ok := debug.ReadBuildInfo()
-	if !ok {
-		return false
-	}
-	for _, s := range info.Settings {
-		if s.Key == "-race" {
-			return s.Value == "true"
-		}
-	}
-	return false
-}
-
-// logLines collects the server's log lines and wakes waiters on each.
-type logLines struct {
-	mu      sync.Mutex
-	lines   []string
-	changed chan struct{}
-	closed  bool
-}
-
-func (l *logLines) read(r io.Reader) {
-	sc := bufio.NewScanner(r)
-	sc.Buffer(make([]byte, 64<<10), 1<<20)
-	for sc.Scan() {
-		l.mu.Lock()
-		l.lines = append(l.lines, sc.Text())
-		close(l.changed)
-		l.changed = make(chan struct{})
-		l.mu.Unlock()
-	}
-	l.mu.Lock()
-	l.closed = true
-	close(l.changed)
-	l.changed = make(chan struct{})
-	l.mu.Unlock()
-}
-
-// waitFor returns the submatches of the first line that matches re,
-// waiting up to timeout for it.
-func (l *logLines) waitFor(t *testing.T, re *regexp.Regexp, timeout time.Duration) []string {
-	t.Helper()
-	deadline := time.After(timeout)
-	for {
-		l.mu.Lock()
-		for _, line := range l.lines {
-			if m := re.FindStringSubmatch(line); m != nil {
-				l.mu.Unlock()
-				return m
-			}
-		}
-		changed, closed := l.changed, l.closed
-		l.mu.Unlock()
-		if closed {
-			t.Fatalf("the server exited without logging a line that matches %s", re)
-		}
-		select {
-		case <-changed:
-		case <-deadline:
-			t.Fatalf("no server log line matches %s after %s", re, timeout)
-		}
-	}
-}
-
-func (l *logLines) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return strings.Join(l.lines, "\n")
 }

@@ -67,7 +67,12 @@ func (a *app) handleLogin(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
-	cred, found, err := a.creds.check(req.Email, req.Password)
+	cred, found, err := a.creds.check(ctx, req.Email, req.Password)
+	if err != nil && !errors.Is(err, errInvalidCredentials) {
+		// The adapter logs the store failure with the 500 response.
+		a.adapter.WriteError(w, r, err)
+		return
+	}
 	id := httpadapter.Identity{CompanyID: cred.companyID, UserID: cred.userID}
 	actor := a.adapter.Actor(r, id)
 	if err != nil {
@@ -79,8 +84,21 @@ func (a *app) handleLogin(w http.ResponseWriter, r *http.Request) {
 		a.writeGateError(w, r, actor, err)
 		return
 	}
-	token, expiresAt := a.sessions.open(id, a.clock.Now())
-	a.logger.InfoContext(ctx, "login", "company_id", id.CompanyID, "user_id", id.UserID, "ip", actor.IP)
+	a.openSession(w, r, id)
+}
+
+// openSession opens a session for id, whom the login gate has let in, and
+// writes its token as the response.
+func (a *app) openSession(w http.ResponseWriter, r *http.Request, id httpadapter.Identity) {
+	ctx := r.Context()
+	token, expiresAt, err := a.sessions.open(ctx, id, a.clock.Now())
+	if err != nil {
+		// The activity log has the login already, but the person gets no
+		// session and has to log in again.
+		a.adapter.WriteError(w, r, err)
+		return
+	}
+	a.logger.InfoContext(ctx, "login", "company_id", id.CompanyID, "user_id", id.UserID, "ip", a.adapter.ClientIP(r))
 	writeJSON(w, http.StatusOK, sessionResponse{Token: token, ExpiresAt: expiresAt})
 }
 
@@ -149,12 +167,15 @@ func (a *app) handleLogout(w http.ResponseWriter, r *http.Request) {
 		writeUnauthenticated(w, err)
 		return
 	}
-	id, ok := a.sessions.lookup(token, a.clock.Now())
+	id, ok, err := a.sessions.close(r.Context(), token, a.clock.Now())
+	if err != nil {
+		a.adapter.WriteError(w, r, err)
+		return
+	}
 	if !ok {
 		writeUnauthenticated(w, errors.New("the bearer token is unknown, expired or logged out already"))
 		return
 	}
-	a.sessions.close(token)
 	actor := a.adapter.Actor(r, id)
 	if err := a.users.Logout(r.Context(), actor); err != nil {
 		a.logger.ErrorContext(r.Context(), "recording a logout failed; the session is closed anyway",
@@ -198,7 +219,7 @@ func (a *app) handleVerify(w http.ResponseWriter, r *http.Request) {
 	}
 	// Hash before Verify consumes the token, so that no failure after it
 	// leaves a verified user without a password.
-	hash, err := hashPassword(req.Password)
+	hash, err := a.creds.hashPassword(req.Password)
 	if err != nil {
 		a.logger.ErrorContext(ctx, "hashing a new password failed", "err", err)
 		a.adapter.WriteError(w, r, err)
@@ -210,7 +231,20 @@ func (a *app) handleVerify(w http.ResponseWriter, r *http.Request) {
 		a.adapter.WriteError(w, r, err)
 		return
 	}
-	a.creds.set(u.Email, credential{companyID: u.CompanyID, userID: u.ID, hash: hash})
+	// The token is consumed now, so a client that hangs up must not cancel
+	// the write of the password.
+	//
+	// NOTE: Verify and this write are separate transactions, even on one
+	// PostgreSQL database. When the write fails, the user is verified but
+	// has no password, and only an operator can set one.
+	credCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), credentialWriteTimeout)
+	defer cancel()
+	if err := a.creds.set(credCtx, u.Email, credential{companyID: u.CompanyID, userID: u.ID, hash: hash}); err != nil {
+		a.logger.ErrorContext(ctx, "storing the password of a verified user failed; the user cannot log in",
+			"company_id", u.CompanyID, "user_id", u.ID, "err", err)
+		a.adapter.WriteError(w, r, err)
+		return
+	}
 	a.logger.InfoContext(ctx, "user verified", "company_id", u.CompanyID, "user_id", u.ID)
 
 	id := httpadapter.Identity{CompanyID: u.CompanyID, UserID: u.ID}
@@ -219,10 +253,11 @@ func (a *app) handleVerify(w http.ResponseWriter, r *http.Request) {
 		a.writeGateError(w, r, actor, err)
 		return
 	}
-	token, expiresAt := a.sessions.open(id, a.clock.Now())
-	a.logger.InfoContext(ctx, "login", "company_id", id.CompanyID, "user_id", id.UserID, "ip", actor.IP)
-	writeJSON(w, http.StatusOK, sessionResponse{Token: token, ExpiresAt: expiresAt})
+	a.openSession(w, r, id)
 }
+
+// credentialWriteTimeout bounds the write of a verified user's password.
+const credentialWriteTimeout = 10 * time.Second
 
 // devMailer is the host's Notifier. It does not send mail: it logs each
 // verification token, as a development mailer would.

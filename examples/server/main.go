@@ -1,7 +1,7 @@
 // Command server is a small help-desk host around Roster. It keeps the team
-// in memory, seeds two demo companies, serves Roster's HTTP adapter under
-// /api and adds the routes that Roster leaves to its hosts: POST /login,
-// POST /logout and POST /verify.
+// in memory or in PostgreSQL, seeds two demo companies unless they exist,
+// serves Roster's HTTP adapter under /api and adds the routes that Roster
+// leaves to its hosts: POST /login, POST /logout and POST /verify.
 //
 // Run it from the repository root:
 //
@@ -14,9 +14,20 @@
 // The flags are:
 //
 //	-addr           listen address (default 127.0.0.1:8080); port 0 picks a free port
-//	-dsn            PostgreSQL connection string (default $DATABASE_URL); not supported yet
+//	-dsn            PostgreSQL connection string (default $DATABASE_URL); empty keeps everything in memory
 //	-demo-password  password of every seeded user (default roster-demo)
+//	-bcrypt-cost    bcrypt work factor of new password hashes (default 10)
 //	-log-level      debug, info, warn or error (default info)
+//
+// With a connection string, the server migrates Roster's schema and
+// creates its own tables example_credentials and example_sessions unless
+// they exist. It then keeps all state in that database. Roster stores the
+// users, seats, activity and column choices there, and the host stores the
+// bcrypt hashes of the passwords and the SHA-256 hashes of the session
+// tokens. A restart on the same database keeps every change and every open
+// session, and seeds nothing again:
+//
+//	go run ./examples/server -dsn 'postgres://postgres@127.0.0.1:5432/roster?sslmode=disable'
 //
 // The server logs to stderr with log/slog. Each verification token is
 // logged with email= and token= attributes instead of being mailed.
@@ -39,6 +50,7 @@ import (
 	"time"
 
 	"github.com/gorilla/mux"
+	"golang.org/x/crypto/bcrypt"
 
 	"github.com/rosterkit/roster/activity"
 	"github.com/rosterkit/roster/httpadapter"
@@ -47,7 +59,7 @@ import (
 )
 
 // Server timeouts. The write timeout bounds the slowest handler, which is a
-// bcrypt hash in POST /verify, with ample margin.
+// bcrypt hash in POST /verify, with ample margin at the default -bcrypt-cost.
 const (
 	readHeaderTimeout = 5 * time.Second
 	readTimeout       = 15 * time.Second
@@ -83,6 +95,7 @@ type config struct {
 	addr         string
 	dsn          string
 	demoPassword string
+	bcryptCost   int
 	logLevel     slog.Level
 }
 
@@ -92,10 +105,14 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.SetOutput(stderr)
 	fs.StringVar(&cfg.addr, "addr", "127.0.0.1:8080",
 		"TCP address to listen on; port 0 picks a free port, which the start log line reports")
-	fs.StringVar(&cfg.dsn, "dsn", os.Getenv("DATABASE_URL"),
+	// The default stays empty, so that the usage text never prints a
+	// password from DATABASE_URL.
+	fs.StringVar(&cfg.dsn, "dsn", "",
 		"PostgreSQL connection string (default $DATABASE_URL); empty keeps everything in memory")
 	fs.StringVar(&cfg.demoPassword, "demo-password", "roster-demo",
 		"password of every seeded user, 8 to 72 bytes")
+	fs.IntVar(&cfg.bcryptCost, "bcrypt-cost", bcrypt.DefaultCost,
+		fmt.Sprintf("bcrypt work factor of new password hashes, %d to %d; each step doubles the hashing time", bcrypt.MinCost, bcrypt.MaxCost))
 	fs.TextVar(&cfg.logLevel, "log-level", slog.LevelInfo, "minimum log level: debug, info, warn or error")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -110,6 +127,13 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	}
 	if err := validatePassword(cfg.demoPassword); err != nil {
 		return config{}, fmt.Errorf("invalid -demo-password: it %v", err)
+	}
+	if cfg.bcryptCost < bcrypt.MinCost || cfg.bcryptCost > bcrypt.MaxCost {
+		return config{}, fmt.Errorf("invalid -bcrypt-cost %d: use %d to %d, or leave the default %d",
+			cfg.bcryptCost, bcrypt.MinCost, bcrypt.MaxCost, bcrypt.DefaultCost)
+	}
+	if cfg.dsn == "" {
+		cfg.dsn = os.Getenv("DATABASE_URL")
 	}
 	return cfg, nil
 }
@@ -130,7 +154,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	ctx, stopSignals := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stopSignals()
 
-	st, err := openStores(ctx, cfg.dsn)
+	st, err := openStores(ctx, cfg.dsn, logger)
 	if err != nil {
 		return err
 	}
@@ -140,7 +164,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		}
 	}()
 
-	app, err := newApp(st, logger)
+	app, err := newApp(st, logger, cfg.bcryptCost)
 	if err != nil {
 		return err
 	}
@@ -192,7 +216,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 }
 
 // app is the host: Roster's services, the adapter and the host's own
-// credential and session tables.
+// credential and session tables on the host store.
 type app struct {
 	logger   *slog.Logger
 	clock    *clock
@@ -201,17 +225,18 @@ type app struct {
 	activity *activity.Service
 	adapter  *httpadapter.Handler
 	mailer   *devMailer
+	host     hostStore
 	creds    *credentials
 	sessions *sessions
 }
 
-func newApp(st stores, logger *slog.Logger) (*app, error) {
+func newApp(st stores, logger *slog.Logger, bcryptCost int) (*app, error) {
 	// A fresh key per process makes cursors unforgeable. Hosts that run
 	// several processes on one database give all of them the same key.
 	cursorKey := make([]byte, 32)
 	rand.Read(cursorKey)
 
-	creds, err := newCredentials()
+	creds, err := newCredentials(st.host, bcryptCost)
 	if err != nil {
 		return nil, err
 	}
@@ -219,8 +244,9 @@ func newApp(st stores, logger *slog.Logger) (*app, error) {
 		logger:   logger,
 		clock:    &clock{},
 		mailer:   &devMailer{logger: logger},
+		host:     st.host,
 		creds:    creds,
-		sessions: newSessions(sessionTTL),
+		sessions: newSessions(st.host, sessionTTL),
 	}
 	a.users = users.NewService(st.users, &users.Options{
 		Notifier:  a.mailer,

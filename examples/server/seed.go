@@ -113,26 +113,49 @@ type seeder struct {
 	// ids maps each seeded email address to its user id.
 	ids map[string]uuid.UUID
 	// tokens maps a user id to the latest verification token issued.
-	tokens   map[uuid.UUID]users.Invitation
-	hash     []byte
-	today    time.Time
-	events   []event
-	random   *rand.Rand
-	tokensMu sync.Mutex
+	tokens map[uuid.UUID]users.Invitation
+	// adminCredential and memberCredentials are stored when the company's
+	// history has been played, the admin's last.
+	adminCredential   emailCredential
+	memberCredentials []emailCredential
+	hash              []byte
+	today             time.Time
+	events            []event
+	random            *rand.Rand
+	tokensMu          sync.Mutex
+}
+
+// emailCredential is a credential with the email address it signs in.
+type emailCredential struct {
+	email string
+	cred  credential
 }
 
 // seed creates the demo companies Acme Support and Globex Help unless they
-// exist. A company exists when its admin has a credential.
+// exist. A company exists when its admin has a credential, so a restart on
+// a persistent store seeds nothing and keeps every change of earlier runs.
+// The host's seed lock keeps two processes that start at once on one
+// database from both seeding a company.
 func seed(ctx context.Context, a *app, password string) error {
+	return a.host.withSeedLock(ctx, func(ctx context.Context) error {
+		return seedMissing(ctx, a, password)
+	})
+}
+
+func seedMissing(ctx context.Context, a *app, password string) error {
 	// Every seeded user has the same password, so one bcrypt hash serves
 	// them all.
-	hash, err := hashPassword(password)
+	hash, err := a.creds.hashPassword(password)
 	if err != nil {
 		return err
 	}
 	today := time.Now().UTC().Truncate(24 * time.Hour)
 	for i, c := range []seedCompany{acmeSupport(), globexHelp()} {
-		if a.creds.has(c.admin.email) {
+		exists, err := a.creds.has(ctx, c.admin.email)
+		if err != nil {
+			return fmt.Errorf("checking whether %q exists failed: %w", c.name, err)
+		}
+		if exists {
 			a.logger.InfoContext(ctx, "demo company exists; not seeding it", "company", c.name)
 			continue
 		}
@@ -181,9 +204,28 @@ func (s *seeder) run(ctx context.Context, c seedCompany) error {
 			}
 		}
 	}
+	if err := s.storeCredentials(ctx); err != nil {
+		return err
+	}
 	s.logPendingTokens(ctx)
 	s.app.logger.InfoContext(ctx, "demo company seeded", "company", c.name, "company_id", s.company,
 		"users", len(c.members)+1, "events", len(s.events))
+	return nil
+}
+
+// storeCredentials stores the seeded users' credentials, the admin's last.
+// The admin's credential marks the company as seeded, so a company whose
+// seed failed before this point is seeded again on the next start.
+//
+// NOTE: a seed that fails midway leaves its partial company in Roster's
+// store, with no credential that signs in to it. The next start seeds a
+// new, complete company of the same name.
+func (s *seeder) storeCredentials(ctx context.Context) error {
+	for _, ec := range append(s.memberCredentials, s.adminCredential) {
+		if err := s.app.creds.set(ctx, ec.email, ec.cred); err != nil {
+			return fmt.Errorf("storing the credential of %s: %w", ec.email, err)
+		}
+	}
 	return nil
 }
 
@@ -271,7 +313,7 @@ func (s *seeder) createCompany(ctx context.Context, c seedCompany) error {
 	}
 	s.company = company.ID
 	s.ids[admin.Email] = admin.ID
-	s.app.creds.set(admin.Email, credential{companyID: company.ID, userID: admin.ID, hash: s.hash})
+	s.adminCredential = emailCredential{admin.Email, credential{companyID: company.ID, userID: admin.ID, hash: s.hash}}
 	if c.admin.limit != admin.ConversationLimit {
 		limit := c.admin.limit
 		_, err := s.app.users.Update(ctx, s.actor(admin.Email, c.admin.ip), admin.ID, users.Changes{ConversationLimit: &limit})
@@ -280,8 +322,9 @@ func (s *seeder) createCompany(ctx context.Context, c seedCompany) error {
 	return nil
 }
 
-// invite invites m and gives them the demo password, so that seeded users
-// who never verified are turned away by the login gate, not the password.
+// invite invites m and records the demo password as their credential, so
+// that seeded users who never verified are turned away by the login gate,
+// not the password. storeCredentials stores it.
 func (s *seeder) invite(ctx context.Context, admin member, m member) error {
 	u, err := s.app.users.Invite(ctx, s.actor(admin.email, admin.ip), users.Invite{
 		Email:                m.email,
@@ -295,7 +338,8 @@ func (s *seeder) invite(ctx context.Context, admin member, m member) error {
 		return err
 	}
 	s.ids[u.Email] = u.ID
-	s.app.creds.set(u.Email, credential{companyID: s.company, userID: u.ID, hash: s.hash})
+	s.memberCredentials = append(s.memberCredentials,
+		emailCredential{u.Email, credential{companyID: s.company, userID: u.ID, hash: s.hash}})
 	return nil
 }
 
