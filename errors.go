@@ -133,16 +133,22 @@ type Error struct {
 	Err error
 }
 
-// Error returns the message, followed by the field errors.
+// Error returns the message, followed by the field errors and the cause.
+// Clients see only Message and Fields, because the cause may name hosts,
+// credentials or SQL.
 func (e *Error) Error() string {
-	if len(e.Fields) == 0 {
-		return e.Message
+	s := e.Message
+	if len(e.Fields) > 0 {
+		parts := make([]string, len(e.Fields))
+		for i, f := range e.Fields {
+			parts[i] = f.Field + ": " + f.Message
+		}
+		s += " (" + strings.Join(parts, "; ") + ")"
 	}
-	parts := make([]string, len(e.Fields))
-	for i, f := range e.Fields {
-		parts[i] = f.Field + ": " + f.Message
+	if e.Err != nil {
+		s += ": " + e.Err.Error()
 	}
-	return e.Message + " (" + strings.Join(parts, "; ") + ")"
+	return s
 }
 
 // Unwrap returns the underlying cause.
