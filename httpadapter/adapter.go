@@ -21,6 +21,7 @@
 //	GET    /seats                     seat usage                         member
 //	GET    /activity                  the activity log                   admin
 //	GET    /activity/types            the activity types                 admin
+//	GET    /openapi.json              this API's OpenAPI document        anyone
 //
 // A member is any active, verified user of the company. JSON fields are
 // snake_case, and times are RFC 3339 in UTC with microseconds, or null
@@ -62,8 +63,10 @@ type Identity struct {
 }
 
 // Authenticator returns the Identity of the user who sent r, such as the
-// owner of a session cookie or bearer token. Any error makes the adapter
-// respond with 401 unauthenticated, without showing the error to the client.
+// owner of a session cookie or bearer token. An error makes the adapter
+// respond with 401 unauthenticated, without showing the error to the
+// client, except a roster.Unavailable error, such as a failed session
+// store lookup, which gets 503 unavailable so the client retries.
 type Authenticator func(r *http.Request) (Identity, error)
 
 // Services are the domain services the adapter calls. All three are
@@ -169,6 +172,7 @@ func (h *Handler) Register(r *mux.Router) {
 	for _, rt := range h.routes() {
 		r.Handle(rt.path, h.handle(rt))
 	}
+	r.HandleFunc("/openapi.json", h.serveOpenAPI)
 	if r.NotFoundHandler == nil {
 		r.NotFoundHandler = http.HandlerFunc(h.notFound)
 	}
@@ -271,6 +275,9 @@ func (h *Handler) authenticate(r *http.Request) (*call, *http.Request, error) {
 		err = fmt.Errorf("the Authenticator returned an identity with a nil company or user id: %+v", id)
 	}
 	if err != nil {
+		if roster.KindOf(err) == roster.KindUnavailable {
+			return nil, r, err
+		}
 		return nil, r, &roster.Error{
 			Kind:    roster.KindUnauthenticated,
 			Message: "The request carries no valid credential; sign in and try again.",

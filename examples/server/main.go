@@ -53,6 +53,7 @@ import (
 	"golang.org/x/crypto/bcrypt"
 
 	"github.com/rosterkit/roster/activity"
+	"github.com/rosterkit/roster/examples/server/web"
 	"github.com/rosterkit/roster/httpadapter"
 	"github.com/rosterkit/roster/seats"
 	"github.com/rosterkit/roster/users"
@@ -276,6 +277,9 @@ func (a *app) routes() http.Handler {
 	r.HandleFunc("/logout", a.handleLogout).Methods(http.MethodPost)
 	r.HandleFunc("/verify", a.handleVerify).Methods(http.MethodPost)
 	r.HandleFunc("/healthz", handleHealth).Methods(http.MethodGet, http.MethodHead)
+	// The admin page: GET / and its assets under /static/.
+	r.Handle("/", web.Handler()).Methods(http.MethodGet, http.MethodHead)
+	r.PathPrefix("/static/").Handler(web.Handler()).Methods(http.MethodGet, http.MethodHead)
 	r.NotFoundHandler = http.HandlerFunc(handleNotFound)
 	r.MethodNotAllowedHandler = http.HandlerFunc(handleMethodNotAllowed)
 	return a.logRequests(r)
@@ -340,6 +344,7 @@ var hostRouteMethods = map[string]string{
 	"/logout":  http.MethodPost,
 	"/verify":  http.MethodPost,
 	"/healthz": "GET, HEAD",
+	"/":        "GET, HEAD",
 }
 
 func handleMethodNotAllowed(w http.ResponseWriter, r *http.Request) {
