@@ -146,7 +146,7 @@ func (e *Error) Error() string {
 		s += " (" + strings.Join(parts, "; ") + ")"
 	}
 	if e.Err != nil {
-		s += ": " + e.Err.Error()
+		s = strings.TrimSuffix(s, ".") + ": " + e.Err.Error()
 	}
 	return s
 }

@@ -85,8 +85,8 @@ func (s *Service) Query(ctx context.Context, companyID uuid.UUID, q Query) (Page
 	fingerprint := f.fingerprint()
 	if q.Cursor != "" {
 		var p Position
-		if err := s.cursors.Decode(q.Cursor, fingerprint, &p); err != nil {
-			return Page{}, roster.Malformed("cursor", err.Error())
+		if err := s.cursors.Decode(q.Cursor, fingerprint, &p); err != nil || p.OccurredAt.Before(earliestBound) {
+			return Page{}, roster.Malformed("cursor", cursor.ErrInvalid.Error())
 		}
 		f.After = &p
 	}
@@ -219,16 +219,28 @@ func loadLocation(tz string) (*time.Location, error) {
 
 const maxBoundLength = 64
 
+// earliestBound is the earliest range bound. Go parses the year 0000, but
+// PostgreSQL has no year 0, and the zero time.Time is an open bound.
+var earliestBound = time.Date(1, time.January, 1, 0, 0, 0, 0, time.UTC).Add(time.Microsecond)
+
+// checkYear rejects a bound before earliestBound in UTC.
+func checkYear(t time.Time, dateOnly bool) (time.Time, bool, error) {
+	if t.Before(earliestBound) {
+		return time.Time{}, false, fmt.Errorf("must be after 0001-01-01T00:00:00Z in UTC, got %s", t.Format(time.RFC3339))
+	}
+	return t, dateOnly, nil
+}
+
 // parseBound reads a date or an RFC 3339 time. Dates are midnight in loc.
 func parseBound(s string, loc *time.Location) (t time.Time, dateOnly bool, err error) {
 	if len(s) > maxBoundLength {
 		return time.Time{}, false, fmt.Errorf("must be a date such as 2026-03-01 or an RFC 3339 time, got %d bytes", len(s))
 	}
 	if d, err := time.ParseInLocation(time.DateOnly, s, loc); err == nil {
-		return d.UTC(), true, nil
+		return checkYear(d.UTC(), true)
 	}
 	if ts, err := time.Parse(time.RFC3339Nano, s); err == nil {
-		return ts.UTC(), false, nil
+		return checkYear(ts.UTC(), false)
 	}
 	return time.Time{}, false, fmt.Errorf("must be a date such as 2026-03-01 or an RFC 3339 time such as 2026-03-01T09:30:00Z, got %q", s)
 }

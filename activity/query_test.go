@@ -8,6 +8,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/rosterkit/roster"
+	"github.com/rosterkit/roster/internal/cursor"
 )
 
 func TestParseRangeDates(t *testing.T) {
@@ -68,6 +69,10 @@ func TestParseRangeRejects(t *testing.T) {
 		{"unknown zone", "2026-03-01", "", "Mars/Olympus", "tz"},
 		{"local zone", "2026-03-01", "", "Local", "tz"},
 		{"path zone", "2026-03-01", "", "../../etc/passwd", "tz"},
+		{"year zero", "0000-06-01", "", "", "from"},
+		{"year one midnight", "0001-01-01T00:00:00Z", "", "", "from"},
+		{"year one in Tokyo", "0001-01-01", "", "Asia/Tokyo", "from"},
+		{"to at year one", "", "0001-01-01T00:00:00+01:00", "", "to"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -99,4 +104,16 @@ func TestPositionBefore(t *testing.T) {
 	assert.False(t, b.Before(a))
 	assert.True(t, b.Before(c))
 	assert.False(t, a.Before(a))
+}
+
+func TestQueryRejectsForgedCursorBeforeYearOne(t *testing.T) {
+	svc := NewService(nil, nil)
+	companyID := [16]byte{1}
+	f, err := newFilter(companyID, Query{}, DefaultPageSize+1)
+	require.NoError(t, err)
+	forged, err := cursor.New(nil).Encode(f.fingerprint(), Position{OccurredAt: time.Date(0, 1, 1, 0, 0, 0, 0, time.UTC)})
+	require.NoError(t, err)
+
+	_, err = svc.Query(t.Context(), companyID, Query{Cursor: forged})
+	assert.ErrorIs(t, err, roster.ErrMalformed)
 }

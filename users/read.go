@@ -8,6 +8,7 @@ import (
 
 	"github.com/rosterkit/roster"
 	"github.com/rosterkit/roster/activity"
+	"github.com/rosterkit/roster/internal/cursor"
 	"github.com/rosterkit/roster/internal/text"
 	"github.com/rosterkit/roster/seats"
 )
@@ -119,8 +120,8 @@ func (s *Service) List(ctx context.Context, companyID uuid.UUID, q ListQuery) (L
 	fingerprint := f.fingerprint()
 	if q.Cursor != "" {
 		var p ListPosition
-		if err := s.cursors.Decode(q.Cursor, fingerprint, &p); err != nil {
-			return ListPage{}, roster.Malformed("cursor", err.Error())
+		if err := s.cursors.Decode(q.Cursor, fingerprint, &p); err != nil || !text.IsStorable(p.NameKey) {
+			return ListPage{}, roster.Malformed("cursor", cursor.ErrInvalid.Error())
 		}
 		f.After = &p
 	}

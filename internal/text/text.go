@@ -176,3 +176,10 @@ func Clean(s string, n int) string {
 	}
 	return s
 }
+
+// IsStorable reports whether s is valid UTF-8 without NUL, which every
+// store can keep. Keys that Roster computes always are; a forged cursor
+// may carry one that is not.
+func IsStorable(s string) bool {
+	return utf8.ValidString(s) && !strings.ContainsRune(s, 0)
+}

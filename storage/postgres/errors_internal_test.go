@@ -10,6 +10,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 
 	"github.com/rosterkit/roster"
 )
@@ -77,7 +78,9 @@ func TestForeignKeyErrorNamesMissingRow(t *testing.T) {
 	for _, tt := range tests {
 		err := foreignKeyError(&pgconn.PgError{Code: "23503", ConstraintName: tt.constraint}, companyID, userID)
 		assert.Equal(t, roster.KindNotFound, roster.KindOf(err), tt.constraint)
-		assert.EqualError(t, err, tt.want, tt.constraint)
+		var re *roster.Error
+		require.ErrorAs(t, err, &re, tt.constraint)
+		assert.Equal(t, tt.want, re.Message, tt.constraint)
 	}
 	assert.NoError(t, foreignKeyError(&pgconn.PgError{Code: "23505"}, companyID, userID), "not a foreign key violation")
 }
