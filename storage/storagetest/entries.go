@@ -16,8 +16,8 @@ import (
 )
 
 // entrySweep checks the activity log of one company after each call of
-// the services: a call that changes something must add exactly one entry,
-// and any other call none. Each call runs at its own time, from its own
+// the services. A call that changes something, and a log in that the gate
+// rejects, must add exactly one entry, and any other call none. Each call runs at its own time, from its own
 // IP address and user agent, so that an entry recorded with another
 // call's values fails the check.
 type entrySweep struct {
@@ -113,9 +113,13 @@ func testEntryOfEveryCall(t *testing.T, e *env) {
 	s := newEntrySweep(t, e)
 	ctx := e.ctx
 
+	// A rejected CreateCompany has no company whose log could show an
+	// entry, so the check is that it opened no write transaction at all.
 	host := s.next(uuid.Nil)
+	writes := e.store.writes.Load()
 	_, _, err := e.users.CreateCompany(ctx, users.NewCompany{Name: "Acme Support", SeatLimit: 0, AdminEmail: "ada@acme.test", AdminName: "Ada Admin"}, host)
 	require.ErrorIs(t, err, roster.ErrInvalid, "CreateCompany with no seats")
+	assert.Equal(t, writes, e.store.writes.Load(), "write transactions of CreateCompany with no seats")
 	host = s.next(uuid.Nil)
 	company, ada, err := e.users.CreateCompany(ctx, users.NewCompany{Name: "Acme Support", SeatLimit: 3, AdminEmail: "ada@acme.test", AdminName: "Ada Admin"}, host)
 	require.NoError(t, err)
