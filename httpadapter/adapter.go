@@ -21,6 +21,8 @@
 //	GET    /seats                     seat usage                         member
 //	GET    /activity                  the activity log                   admin
 //	GET    /activity/types            the activity types                 admin
+//	GET    /activity/export           the log as a CSV or NDJSON file    admin
+//	GET    /activity/sync             entries in commit order, for sync  admin
 //	GET    /openapi.json              this API's OpenAPI document        anyone
 //
 // A member is any active, verified user of the company. JSON fields are
@@ -229,6 +231,12 @@ func (h *Handler) routes() []route {
 		}},
 		{"/activity/types", map[string]endpoint{
 			http.MethodGet: {adminOnly: true, serve: h.activityTypes},
+		}},
+		{"/activity/export", map[string]endpoint{
+			http.MethodGet: {adminOnly: true, serve: h.exportActivity},
+		}},
+		{"/activity/sync", map[string]endpoint{
+			http.MethodGet: {adminOnly: true, serve: h.syncActivity},
 		}},
 	}
 }

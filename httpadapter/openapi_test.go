@@ -314,6 +314,9 @@ func newTrafficChecker(t *testing.T, doc *openapi3.T, f *openAPIFixture) *traffi
 	t.Helper()
 	router, err := gorillamux.NewRouter(doc)
 	require.NoError(t, err)
+	// kin-openapi decodes no NDJSON, and the document types an export as a
+	// string; the export tests check each line against ActivityEntry.
+	openapi3filter.RegisterBodyDecoder("application/x-ndjson", openapi3filter.FileBodyDecoder)
 	return &trafficChecker{
 		doc:    doc,
 		router: router,
@@ -497,6 +500,14 @@ func (c *trafficChecker) successfulCalls(t *testing.T) {
 	c.send(t, apiCall{method: "GET", target: filter + "&limit=200&cursor=" + *log.NextCursor, as: &f.admin, status: 200})
 	c.send(t, apiCall{method: "GET", target: "/activity?user_id=" + f.admin.ID.String() +
 		"&target_user_id=" + f.agent.ID.String() + "&to=" + today, as: &f.admin, status: 200})
+	c.send(t, apiCall{method: "GET", target: "/activity/export?format=csv&type=user_invited", as: &f.admin, status: 200})
+	c.send(t, apiCall{method: "GET", target: "/activity/export?format=ndjson&user_id=" + f.admin.ID.String(),
+		as: &f.admin, status: 200})
+	var synced struct {
+		NextCursor string `json:"next_cursor"`
+	}
+	c.sendJSON(t, apiCall{method: "GET", target: "/activity/sync?limit=2", as: &f.admin, status: 200}, &synced)
+	c.send(t, apiCall{method: "GET", target: "/activity/sync?cursor=" + synced.NextCursor, as: &f.admin, status: 200})
 
 	// Dan is archived now, so his credential no longer works.
 	danUser := f.user(t, users.User{CompanyID: f.acme.ID, ID: uuid.MustParse(dan.ID)})
@@ -536,6 +547,8 @@ func (c *trafficChecker) operations() []operationCall {
 		{"GET", "/seats", ""},
 		{"GET", "/activity", ""},
 		{"GET", "/activity/types", ""},
+		{"GET", "/activity/export?format=csv", ""},
+		{"GET", "/activity/sync", ""},
 	}
 }
 
@@ -686,6 +699,19 @@ func (c *trafficChecker) errorsOfQueries(t *testing.T) {
 		status: 400, code: "invalid_request", rejectedByDocument: true})
 	c.send(t, apiCall{method: "GET", target: "/activity?cursor=forged", as: &f.admin,
 		status: 400, code: "invalid_request"})
+
+	c.send(t, apiCall{method: "GET", target: "/activity/export", as: &f.admin,
+		status: 422, code: "invalid_request", rejectedByDocument: true})
+	c.send(t, apiCall{method: "GET", target: "/activity/export?format=xlsx", as: &f.admin,
+		status: 422, code: "invalid_request", rejectedByDocument: true})
+	c.send(t, apiCall{method: "GET", target: "/activity/export?format=csv&limit=10", as: &f.admin,
+		status: 400, code: "invalid_request"})
+	c.send(t, apiCall{method: "GET", target: "/activity/export?format=csv&from=2026-03-02&to=2026-03-01", as: &f.admin,
+		status: 422, code: "invalid_request"})
+	c.send(t, apiCall{method: "GET", target: "/activity/sync?cursor=forged", as: &f.admin,
+		status: 400, code: "invalid_request"})
+	c.send(t, apiCall{method: "GET", target: "/activity/sync?limit=1001", as: &f.admin,
+		status: 422, code: "invalid_request", rejectedByDocument: true})
 }
 
 // errorsOutsideRoutes checks the problems that no operation describes:
