@@ -81,14 +81,16 @@ func (b *browserLogBuffer) String() string {
 }
 
 // startServerInProcess runs the example server on a free loopback port
-// with the memory store until the test ends, and returns its base URL.
-func startServerInProcess(t *testing.T) string {
+// with extra flags, such as -dsn, until the test ends, and returns its
+// base URL. Without -dsn it uses the memory store.
+func startServerInProcess(t *testing.T, flags ...string) string {
 	t.Helper()
 	t.Setenv("DATABASE_URL", "")
 	ctx, cancel := context.WithCancel(context.Background())
 	logs := &browserLogBuffer{}
 	done := make(chan error, 1)
-	go func() { done <- run(ctx, []string{"-addr", "127.0.0.1:0"}, io.Discard, logs) }()
+	args := append([]string{"-addr", "127.0.0.1:0"}, flags...)
+	go func() { done <- run(ctx, args, io.Discard, logs) }()
 	t.Cleanup(func() {
 		cancel()
 		select {
@@ -445,7 +447,18 @@ func browserStep(t *testing.T, name string, fn func(t *testing.T)) {
 
 func TestAdminPageInBrowser(t *testing.T) {
 	browser := findBrowser(t)
-	base := startServerInProcess(t)
+	t.Run("memory", func(t *testing.T) {
+		testAdminPage(t, browser, startServerInProcess(t))
+	})
+	t.Run("postgres", func(t *testing.T) {
+		dsn := newTestDatabase(t)
+		testAdminPage(t, browser, startServerInProcess(t, "-dsn", dsn, "-bcrypt-cost", "4"))
+	})
+}
+
+// testAdminPage signs in to the page at base and walks through the admin
+// story, checking the page after each step.
+func testAdminPage(t *testing.T, browser, base string) {
 	p := openBrowser(t, browser, base)
 	zone, err := time.LoadLocation(browserZone)
 	if err != nil {
