@@ -116,7 +116,7 @@ type FieldError struct {
 	// Field is the input's name as a client sends it, such as
 	// "conversation_limit" or "email".
 	Field string `json:"field"`
-	// Message says what is wrong with the value and what is accepted.
+	// Message describes what is wrong with the value and what is accepted.
 	Message string `json:"message"`
 }
 

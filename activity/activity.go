@@ -118,7 +118,8 @@ type Details struct {
 	Name string `json:"name,omitempty"`
 	// Role is the role an invited user received.
 	Role string `json:"role,omitempty"`
-	// Reason is why a log in was rejected, one of the Reason constants.
+	// Reason is the cause of a rejected log in, one of the Reason
+	// constants.
 	Reason string `json:"reason,omitempty"`
 	// Changes lists the changed fields of an update or seat limit change.
 	Changes []Change `json:"changes,omitempty"`

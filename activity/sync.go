@@ -26,8 +26,8 @@ type Syncer interface {
 	// after the checkpoint in commit order, oldest first, with the
 	// checkpoint of the last one, or after itself when there are none.
 	// It returns only entries that no still running transaction can
-	// precede, so a reader that resumes from each returned checkpoint sees
-	// every committed entry exactly once.
+	// precede, so a reader that resumes from each returned checkpoint
+	// receives every committed entry exactly once.
 	SyncEntries(ctx context.Context, companyID uuid.UUID, after Checkpoint, limit int) ([]Entry, Checkpoint, error)
 }
 

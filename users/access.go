@@ -71,7 +71,7 @@ const MaxReasonLength = 64
 // RecordRejectedLogin logs a TypeLoginRejected entry for a log in that the
 // host rejected before asking the gate, such as a wrong password or an
 // unknown email address. actor.UserID is the user the attempt named, or
-// uuid.Nil when the email matched nobody. email is what was typed, stored
+// uuid.Nil when the email matched no user. email is the typed text, stored
 // after text.Clean and cut to text.MaxEmailBytes. reason is a short
 // machine-readable word such as activity.ReasonInvalidCredentials.
 func (s *Service) RecordRejectedLogin(ctx context.Context, actor activity.Actor, email, reason string) error {

@@ -121,7 +121,7 @@ func (s *Service) Update(ctx context.Context, actor activity.Actor, userID uuid.
 // user's email address, compared case-insensitively, or the user's exact
 // name. The user keeps its record and history, can never log in again and
 // frees its seat at once. Open conversations stay counted until released,
-// and the returned user's OpenConversations tells how many there are. It
+// and the returned user's OpenConversations counts them. It
 // logs a TypeUserArchived entry and then calls Hooks.Archived.
 //
 // It returns a KindConfirmationMismatch error for any other confirmation,

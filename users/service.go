@@ -12,11 +12,11 @@ import (
 	"github.com/rosterkit/roster/internal/cursor"
 )
 
-// DefaultTokenTTL is how long a verification token stays valid unless
-// Options.TokenTTL says otherwise.
+// DefaultTokenTTL is the lifetime of a verification token unless
+// Options.TokenTTL sets another.
 const DefaultTokenTTL = 72 * time.Hour
 
-// Invitation is what a Notifier delivers to an invitee.
+// Invitation is the message a Notifier delivers to an invitee.
 type Invitation struct {
 	User User
 	// Token is the secret the invitee presents to Service.Verify. Roster
@@ -39,14 +39,14 @@ func (f NotifierFunc) NotifyVerification(ctx context.Context, inv Invitation) er
 	return f(ctx, inv)
 }
 
-// Hooks are functions the host registers to act on committed changes: to
-// end an archived user's sessions, revoke API tokens or reassign open
-// chats, say. Each runs after its change is committed, on the goroutine of
+// Hooks are functions the host registers to act on committed changes, such
+// as ending an archived user's sessions, revoking API tokens or
+// reassigning open chats. Each runs after its change is committed, on the goroutine of
 // the call that made the change, so it should return quickly. Nil hooks
 // are skipped.
 type Hooks struct {
-	// Archived receives the archived user, whose OpenConversations tells
-	// how many chats are still assigned.
+	// Archived receives the archived user, whose OpenConversations counts
+	// the chats still assigned.
 	Archived func(ctx context.Context, u User)
 	// Updated receives the user before and after an update that changed
 	// at least one field.

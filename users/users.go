@@ -17,7 +17,7 @@ import (
 	"github.com/rosterkit/roster/seats"
 )
 
-// Role is what a user may do in the company.
+// Role is a user's set of rights in the company.
 type Role string
 
 // The roles. Admins manage the team and read the activity log; users read
@@ -39,7 +39,7 @@ func (r Role) Validate(field string) error {
 	})
 }
 
-// VerificationStatus tells whether a user confirmed the email address.
+// VerificationStatus records whether a user confirmed the email address.
 type VerificationStatus string
 
 // The verification statuses.
@@ -48,7 +48,7 @@ const (
 	NotVerified VerificationStatus = "not_verified"
 )
 
-// Status tells whether a user is active or archived for good.
+// Status records whether a user is active or archived for good.
 type Status string
 
 // The statuses.

@@ -22,9 +22,9 @@ const MaxLength = 512
 const tagSize = 16
 
 // DefaultKey is the HMAC key used when the host configures none. Cursors
-// sealed with it are tamper-evident but forgeable by anyone who reads this
-// source; a forged cursor only moves the page start within data the caller
-// may read anyway.
+// sealed with it are tamper-evident, but anyone who reads this source can
+// forge one. A forged cursor only moves the page start within data the
+// caller may read anyway.
 var DefaultKey = []byte("roster cursor v1")
 
 // ErrInvalid is returned for a cursor that was altered, truncated or issued

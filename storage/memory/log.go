@@ -10,7 +10,7 @@ import (
 	"github.com/rosterkit/roster/activity"
 )
 
-// entryLog is a company's activity log. entries is in append order; every
+// entryLog is a company's activity log. entries is in append order. Every
 // index lists entry numbers sorted by activity.Position, oldest first, so
 // that a page is found by binary search and read backwards.
 type entryLog struct {

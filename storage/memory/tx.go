@@ -39,6 +39,7 @@ func (s *Store) InTx(ctx context.Context, companyID uuid.UUID, fn func(ctx conte
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
+
 	t := &tx{
 		c:         c,
 		companyID: companyID,
@@ -52,6 +53,7 @@ func (s *Store) InTx(ctx context.Context, companyID uuid.UUID, fn func(ctx conte
 	if err := ctx.Err(); err != nil {
 		return err
 	}
+
 	if !registered {
 		if t.info == nil {
 			return nil
