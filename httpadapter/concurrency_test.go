@@ -99,8 +99,10 @@ func TestConcurrentArchivesKeepOneAdmin(t *testing.T) {
 
 func TestConcurrentEditsWithIfMatchApplyOnce(t *testing.T) {
 	f := newFixture(t)
+	// Every limit differs from the current one, so no request is a no-op,
+	// which would succeed without changing the version.
 	statuses := serveConcurrently(t, f, 10, func(i int) *http.Request {
-		req := newRequest(http.MethodPatch, "/users/"+f.agent.ID.String(), &f.admin, fmt.Sprintf(`{"conversation_limit":%d}`, i))
+		req := newRequest(http.MethodPatch, "/users/"+f.agent.ID.String(), &f.admin, fmt.Sprintf(`{"conversation_limit":%d}`, 20+i))
 		req.Header.Set("If-Match", `W/"2"`)
 		return req
 	})

@@ -49,6 +49,24 @@ func (h *Handler) decodeBody(w http.ResponseWriter, r *http.Request, dst any, re
 	return nil
 }
 
+// decodeEmptyBody checks the body of a write that takes no fields. Like
+// every write it needs the JSON content type, which a cross-site HTML form
+// cannot send, and its body is empty or an empty JSON object.
+func (h *Handler) decodeEmptyBody(w http.ResponseWriter, r *http.Request) error {
+	if err := checkContentType(r); err != nil {
+		return err
+	}
+	body, err := h.readBody(w, r)
+	if err != nil || len(bytes.TrimSpace(body)) == 0 {
+		return err
+	}
+	keys, err := checkJSONObject(body)
+	if err != nil {
+		return err
+	}
+	return checkKeys(keys, nil, nil)
+}
+
 // checkContentType accepts application/json with any parameters, except a
 // charset other than UTF-8, because JSON is UTF-8.
 func checkContentType(r *http.Request) error {

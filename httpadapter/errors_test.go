@@ -1,6 +1,7 @@
 package httpadapter_test
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -192,4 +193,17 @@ func TestErrorsPageListsEveryCode(t *testing.T) {
 		"precondition_failed", "unavailable", "internal", "method_not_allowed"} {
 		assert.True(t, strings.Contains(page, "## "+code+"\n"), "docs/errors.md has no section for %s", code)
 	}
+}
+
+func TestCanceledRequestIsNotLoggedAsError(t *testing.T) {
+	f := newFixture(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	req := newRequest(http.MethodGet, "/users", &f.admin, "").WithContext(ctx)
+
+	rec := f.do(req)
+
+	requireProblem(t, rec, http.StatusServiceUnavailable, "unavailable", "")
+	assert.Contains(t, f.logs.String(), "request canceled by the client")
+	assert.NotContains(t, f.logs.String(), `"level":"ERROR"`)
 }

@@ -241,6 +241,9 @@ func newRequest(method, target string, u *users.User, body string) *http.Request
 		r = httptest.NewRequest(method, target, nil)
 	} else {
 		r = httptest.NewRequest(method, target, strings.NewReader(body))
+	}
+	// A JSON client labels every write, even one without a body.
+	if body != "" || method == http.MethodPost || method == http.MethodPut || method == http.MethodPatch {
 		r.Header.Set("Content-Type", "application/json")
 	}
 	if u != nil {

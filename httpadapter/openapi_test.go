@@ -359,7 +359,7 @@ func (call apiCall) request() *http.Request {
 		body = strings.NewReader(call.body)
 	}
 	r := httptest.NewRequest(call.method, apiPrefix+call.target, body)
-	if call.body != "" {
+	if call.body != "" || call.method == http.MethodPost || call.method == http.MethodPut || call.method == http.MethodPatch {
 		contentType := call.contentType
 		if contentType == "" {
 			contentType = "application/json"
@@ -657,6 +657,12 @@ func (c *trafficChecker) errorsOfUserChanges(t *testing.T) {
 	c.send(t, apiCall{method: "POST", target: otherCompany + "/verification", as: &f.admin, status: 404, code: "not_found"})
 	c.send(t, apiCall{method: "POST", target: agentPath + "/verification", as: &f.admin,
 		status: 409, code: "already_verified"})
+	c.send(t, apiCall{method: "POST", target: agentPath + "/verification", as: &f.admin, contentType: "text/plain",
+		body: `hi`, status: 415, code: "invalid_request", rejectedByDocument: true})
+	c.send(t, apiCall{method: "POST", target: agentPath + "/verification", as: &f.admin,
+		body: `{"note":"` + oversized + `"}`, status: 413, code: "invalid_request", rejectedByDocument: true})
+	c.send(t, apiCall{method: "POST", target: agentPath + "/verification", as: &f.admin,
+		body: `{"note":"x"}`, status: 400, code: "invalid_request", rejectedByDocument: true})
 
 	// Column choices.
 	c.send(t, apiCall{method: "PUT", target: "/users/columns", as: &f.agent,

@@ -115,12 +115,20 @@ func (e *statusError) Unwrap() error { return e.err }
 // WriteError writes err as a problem. A *roster.Error gets the status and
 // code of its Kind, its Message as the detail and its Fields. Any other
 // error gets 500 internal with a generic detail. WriteError logs every 5xx
-// response with the real error, adds a Retry-After header to 503 responses
-// and a WWW-Authenticate header to 401 responses. Host routes may call WriteError for errors of the Roster
-// services they call.
+// response with the real error, at Info level when the client cancelled
+// the request and at Error level otherwise. It adds a Retry-After header
+// to 503 responses and a WWW-Authenticate header to 401 responses. Host
+// routes may call WriteError for errors of the Roster services they call.
 func (h *Handler) WriteError(w http.ResponseWriter, r *http.Request, err error) {
 	p := problemOf(err)
-	if p.Status >= 500 {
+	switch {
+	case p.Status < 500:
+	case r.Context().Err() != nil:
+		// The client went away, so the store call was cancelled; nothing
+		// failed on the server's side.
+		h.logger.InfoContext(r.Context(), "httpadapter: request canceled by the client",
+			"method", r.Method, "path", r.URL.Path, "err", err)
+	default:
 		h.logError(r, p.Status, err)
 	}
 	switch p.Status {

@@ -260,6 +260,9 @@ func (h *Handler) resendVerification(w http.ResponseWriter, r *http.Request, c *
 	if err != nil {
 		return err
 	}
+	if err := h.decodeEmptyBody(w, r); err != nil {
+		return err
+	}
 	u, err := h.users.ResendVerification(r.Context(), c.actor, id)
 	if err != nil {
 		return err

@@ -2,6 +2,8 @@ package httpadapter_test
 
 import (
 	"net/http"
+	"net/http/httptest"
+	"strings"
 	"testing"
 	"time"
 
@@ -556,4 +558,37 @@ func TestSeatsReturnsUsage(t *testing.T) {
 
 	requireStatus(t, rec, http.StatusOK)
 	assert.Equal(t, map[string]any{"limit": 4.0, "used": 3.0, "available": 1.0}, decodeJSON(t, rec))
+}
+
+func TestResendVerificationNeedsJSONContentType(t *testing.T) {
+	f := newFixture(t)
+	target := "/users/" + f.invitee.ID.String() + "/verification"
+	token := f.tokens["invitee@acme.test"]
+	before := f.snapshot()
+	tests := []struct {
+		name, contentType, body string
+		status                  int
+	}{
+		{"no content type", "", "", http.StatusUnsupportedMediaType},
+		{"plain text", "text/plain", "hi", http.StatusUnsupportedMediaType},
+		{"html form", "application/x-www-form-urlencoded", "a=b", http.StatusUnsupportedMediaType},
+		{"unknown field", "application/json", `{"email":"x@acme.test"}`, http.StatusBadRequest},
+		{"not an object", "application/json", `[]`, http.StatusBadRequest},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			req := httptest.NewRequest(http.MethodPost, target, strings.NewReader(tt.body))
+			if tt.contentType != "" {
+				req.Header.Set("Content-Type", tt.contentType)
+			}
+			req.Header.Set("Authorization", bearer(f.admin))
+
+			requireProblem(t, f.do(req), tt.status, "invalid_request", "")
+			assert.Equal(t, before, f.snapshot())
+			assert.Equal(t, token, f.tokens["invitee@acme.test"], "no new token was sent")
+		})
+	}
+
+	rec := f.call(http.MethodPost, target, f.admin, "{}")
+	requireStatus(t, rec, http.StatusOK)
 }

@@ -48,9 +48,14 @@ func NormalizeEmail(s string) (email, key string, err error) {
 		return "", "", errors.New("must be valid UTF-8")
 	}
 	for _, r := range email {
-		if unicode.IsSpace(r) || unicode.IsControl(r) || unicode.Is(unicode.Cf, r) {
-			return "", "", fmt.Errorf("must not contain spaces, control or invisible characters, found %U", r)
+		if unicode.IsSpace(r) || unicode.IsControl(r) || unicode.Is(unicode.Cf, r) || r == utf8.RuneError {
+			return "", "", fmt.Errorf("must not contain spaces, control, invisible or replacement characters, found %U", r)
 		}
+	}
+	// Compatibility characters, such as full-width letters, look like
+	// the plain ones they normalise to under NFKC.
+	if norm.NFKC.String(email) != norm.NFC.String(email) {
+		return "", "", errors.New("must not contain compatibility characters such as full-width letters; type the plain letters")
 	}
 	addr, err := mail.ParseAddress(email)
 	if err != nil || addr.Address != email || addr.Name != "" {
@@ -109,7 +114,8 @@ func scriptOf(r rune) (string, *unicode.RangeTable) {
 
 // NormalizeName trims s and checks that it is a usable display name: not
 // empty, at most MaxNameRunes characters, without control or invisible
-// format characters. It returns the name in NFC form.
+// format characters and without U+FFFD, which JSON decoders put in place
+// of broken text. It returns the name in NFC form.
 func NormalizeName(s string) (string, error) {
 	name := strings.TrimSpace(s)
 	if !utf8.ValidString(name) {
@@ -123,8 +129,8 @@ func NormalizeName(s string) (string, error) {
 		return "", fmt.Errorf("must be at most %d characters, got %d", MaxNameRunes, n)
 	}
 	for _, r := range name {
-		if unicode.IsControl(r) || unicode.Is(unicode.Cf, r) {
-			return "", fmt.Errorf("must not contain control or invisible characters, found %U", r)
+		if unicode.IsControl(r) || unicode.Is(unicode.Cf, r) || r == utf8.RuneError {
+			return "", fmt.Errorf("must not contain control, invisible or replacement characters, found %U", r)
 		}
 	}
 	return name, nil

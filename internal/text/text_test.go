@@ -46,6 +46,9 @@ func TestNormalizeEmailRejects(t *testing.T) {
 		"too long":          strings.Repeat("a", 250) + "@b.co",
 		"invalid utf-8":     "ana\xff@example.com",
 		"two addresses":     "ana@example.com, bob@example.com",
+		"full-width letter": "\uff41dmin@example.com",
+		"ligature":          "\ufb01nance@example.com",
+		"replacement char":  "a\ufffdb@example.com",
 	}
 	for name, in := range tests {
 		t.Run(name, func(t *testing.T) {
@@ -71,7 +74,7 @@ func TestNormalizeName(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, "J\u00f6rg", name)
 
-	for _, bad := range []string{"", "   ", "Ana\x00", "Ana\u200bLopez", "Ana\nLopez", strings.Repeat("x", MaxNameRunes+1)} {
+	for _, bad := range []string{"", "   ", "Ana\x00", "Ana\u200bLopez", "Ana\nLopez", "a\ufffdb", strings.Repeat("x", MaxNameRunes+1)} {
 		_, err := NormalizeName(bad)
 		assert.Error(t, err, "name %q", bad)
 	}

@@ -77,7 +77,7 @@ func (s *Store) lookup(id uuid.UUID) *company {
 // read runs fn with the company's read lock, or returns a not-found error.
 func (s *Store) read(ctx context.Context, companyID uuid.UUID, fn func(c *company) error) error {
 	if err := ctx.Err(); err != nil {
-		return err
+		return roster.Unavailable(err)
 	}
 	c := s.lookup(companyID)
 	if c == nil {
@@ -95,7 +95,7 @@ func (s *Store) read(ctx context.Context, companyID uuid.UUID, fn func(c *compan
 // error.
 func (s *Store) write(ctx context.Context, companyID uuid.UUID, fn func(c *company) error) error {
 	if err := ctx.Err(); err != nil {
-		return err
+		return roster.Unavailable(err)
 	}
 	c := s.lookup(companyID)
 	if c == nil {
@@ -197,7 +197,7 @@ func (s *Store) HiddenColumns(ctx context.Context, companyID, viewerID uuid.UUID
 // hash.
 func (s *Store) VerificationByHash(ctx context.Context, tokenHash []byte) (users.Verification, error) {
 	if err := ctx.Err(); err != nil {
-		return users.Verification{}, err
+		return users.Verification{}, roster.Unavailable(err)
 	}
 	s.mu.RLock()
 	companyID, ok := s.tokens[string(tokenHash)]

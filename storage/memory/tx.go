@@ -28,7 +28,7 @@ type tx struct {
 // when it returns nil.
 func (s *Store) InTx(ctx context.Context, companyID uuid.UUID, fn func(ctx context.Context, tx users.Tx) error) error {
 	if err := ctx.Err(); err != nil {
-		return err
+		return roster.Unavailable(err)
 	}
 	// A transaction on a company that does not exist yet works on a
 	// private one, which commit registers if the transaction created it.
@@ -51,7 +51,7 @@ func (s *Store) InTx(ctx context.Context, companyID uuid.UUID, fn func(ctx conte
 		return err
 	}
 	if err := ctx.Err(); err != nil {
-		return err
+		return roster.Unavailable(err)
 	}
 
 	if !registered {

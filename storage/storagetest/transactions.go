@@ -160,7 +160,8 @@ func (s suite) testTransactions(t *testing.T) {
 		_, err := e.users.Invite(ctx, actorOf(admin), users.Invite{
 			Email: "bob@acme.test", Name: "Bob", Role: users.RoleUser, ConversationLimit: 8,
 		})
-		assert.Error(t, err)
+		assert.ErrorIs(t, err, context.Canceled)
+		assert.Equal(t, roster.KindUnavailable, roster.KindOf(err), "a cancelled call is unavailable, not internal")
 		_, err = e.users.UserByEmail(e.ctx, company.ID, "bob@acme.test")
 		assert.ErrorIs(t, err, roster.ErrNotFound)
 		assert.Equal(t, seats.Usage{Limit: 5, Used: 1}, e.usage(company.ID))
