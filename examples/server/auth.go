@@ -17,6 +17,7 @@ import (
 	"golang.org/x/text/unicode/norm"
 
 	"github.com/rosterkit/roster/httpadapter"
+	"github.com/rosterkit/roster/internal/text"
 )
 
 // Password rules. bcrypt reads at most 72 bytes, so a longer password is
@@ -107,7 +108,11 @@ var errInvalidCredentials = errors.New("invalid email or password")
 // unknown email and a wrong password, and the store's error when the
 // credential could not be read.
 func (c *credentials) check(ctx context.Context, email, password string) (cred credential, found bool, err error) {
-	cred, found, err = c.store.credential(ctx, emailKey(email))
+	// An input that is no valid address, such as one with a NUL byte,
+	// names no account, and never reaches the database.
+	if _, _, invalid := text.NormalizeEmail(email); invalid == nil {
+		cred, found, err = c.store.credential(ctx, emailKey(email))
+	}
 	if err != nil {
 		return credential{}, false, err
 	}

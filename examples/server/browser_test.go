@@ -586,7 +586,9 @@ func testAdminPage(t *testing.T, browser, base string) {
 		}
 
 		// The choice is stored through PUT /api/users/columns, so a reload
-		// restores it from GET /api/users/columns.
+		// restores it from GET /api/users/columns. A reload while the PUT
+		// is in flight would cancel it.
+		p.waitUntil("the choice is saved", `!('saving' in document.getElementById('columns-menu').dataset)`)
 		p.do("reload", chromedp.Reload())
 		p.waitUsersLoaded("the Users table loads after the reload")
 		hidden := evaluate[[]bool](p, `['role', 'verification_status'].map((k) => document.querySelector('#users-table th[data-col="' + k + '"]').hidden)`)

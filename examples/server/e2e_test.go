@@ -259,6 +259,7 @@ func runAdminStory(t *testing.T, srv *serverProcess) storyResult {
 		}{
 			{"admin@acme.test", "wrong-password", http.StatusUnauthorized, "invalid_credentials"},
 			{"nobody@acme.test", demoPassword, http.StatusUnauthorized, "invalid_credentials"},
+			{"admin\x00@acme.test", demoPassword, http.StatusUnauthorized, "invalid_credentials"},
 			{"farah@acme.test", demoPassword, http.StatusForbidden, "not_verified"},
 			{"emma@acme.test", demoPassword, http.StatusForbidden, "archived"},
 		}
@@ -370,6 +371,7 @@ func runAdminStory(t *testing.T, srv *serverProcess) storyResult {
 	step(t, "archive frees the seat", func(t *testing.T) {
 		c := srv.client(t)
 		diego := team["diego@acme.test"]
+		diegoToken := c.login("diego@acme.test", demoPassword)
 		var archived userJSON
 		c.json("POST", "/api/users/"+diego.ID+"/archive", adminToken, map[string]string{"confirmation": "diego@acme.test"}, http.StatusOK, &archived)
 		assert.Equal(t, "archived", archived.Status, "status")
@@ -378,6 +380,11 @@ func runAdminStory(t *testing.T, srv *serverProcess) storyResult {
 
 		p := c.problem("POST", "/login", "", map[string]string{"email": "diego@acme.test", "password": demoPassword}, http.StatusForbidden)
 		assert.Equal(t, "archived", p.Code, "archived user's login: code")
+
+		// The Archived hook ended Diego's session, so his old token fails on
+		// the host's own routes as well as on the API.
+		c.status("POST", "/logout", diegoToken, nil, http.StatusUnauthorized)
+		c.status("GET", "/api/users", diegoToken, nil, http.StatusUnauthorized)
 	})
 
 	step(t, "invite into the freed seat", func(t *testing.T) {

@@ -393,3 +393,19 @@ func capitalize(s string) string {
 	}
 	return strings.ToUpper(s[:1]) + s[1:]
 }
+
+// endSessions is the users.Hooks.Archived hook: an archived user's
+// sessions end at once, so an old token no longer works even on the
+// host's own routes, such as POST /logout. A real host would also revoke
+// API tokens and reassign the user's open chats here.
+func (a *app) endSessions(ctx context.Context, u users.User) {
+	id := httpadapter.Identity{CompanyID: u.CompanyID, UserID: u.ID}
+	n, err := a.host.deleteUserSessions(ctx, id)
+	if err != nil {
+		a.logger.ErrorContext(ctx, "ending the sessions of an archived user failed",
+			"company_id", u.CompanyID, "user_id", u.ID, "err", err)
+		return
+	}
+	a.logger.InfoContext(ctx, "sessions of an archived user ended",
+		"company_id", u.CompanyID, "user_id", u.ID, "sessions", n, "open_conversations", u.OpenConversations)
+}

@@ -5,6 +5,8 @@ import (
 	"crypto/sha256"
 	"sync"
 	"time"
+
+	"github.com/rosterkit/roster/httpadapter"
 )
 
 // tokenHash is the SHA-256 hash of a bearer token, the only form in which
@@ -34,6 +36,9 @@ type hostStore interface {
 	// with found=false when there was none or it had expired at now.
 	// Of several concurrent calls for one hash, at most one finds it.
 	deleteSession(ctx context.Context, hash tokenHash, now time.Time) (sess session, found bool, err error)
+	// deleteUserSessions removes every session of one user and returns
+	// how many there were.
+	deleteUserSessions(ctx context.Context, id httpadapter.Identity) (int, error)
 	// withSeedLock runs fn while it holds a lock that every host process
 	// on the same store takes before it seeds, so that two processes
 	// starting at once do not both seed a company.
@@ -109,6 +114,19 @@ func (m *memoryHostStore) deleteSession(_ context.Context, hash tokenHash, now t
 	}
 	delete(m.sessions, hash)
 	return sess, now.Before(sess.expiresAt), nil
+}
+
+func (m *memoryHostStore) deleteUserSessions(_ context.Context, id httpadapter.Identity) (int, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	n := 0
+	for hash, sess := range m.sessions {
+		if sess.identity == id {
+			delete(m.sessions, hash)
+			n++
+		}
+	}
+	return n, nil
 }
 
 func (m *memoryHostStore) withSeedLock(ctx context.Context, fn func(ctx context.Context) error) error {

@@ -189,6 +189,17 @@ func (s *postgresHostStore) deleteSession(ctx context.Context, hash tokenHash, n
 	return sess, now.Before(sess.expiresAt), nil
 }
 
+func (s *postgresHostStore) deleteUserSessions(ctx context.Context, id httpadapter.Identity) (int, error) {
+	res, err := s.db.NewDelete().Model((*sessionRow)(nil)).
+		Where("company_id = ? AND user_id = ?", id.CompanyID, id.UserID).
+		Exec(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("deleting the sessions of user %s from example_sessions failed: %w", id.UserID, err)
+	}
+	n, err := res.RowsAffected()
+	return int(n), err
+}
+
 func (r sessionRow) session() session {
 	return session{
 		identity:  httpadapter.Identity{CompanyID: r.CompanyID, UserID: r.UserID},

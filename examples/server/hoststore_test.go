@@ -131,6 +131,28 @@ func testHostStore(t *testing.T, open openHostStores) {
 		assert.Equal(t, sess, got)
 	})
 
+	t.Run("deleteUserSessions ends one user's sessions", func(t *testing.T) {
+		s, other := open(t)
+		mine := testSession(now.Add(time.Hour))
+		theirs := testSession(now.Add(time.Hour))
+		first, second, kept := newTokenHash(t), newTokenHash(t), newTokenHash(t)
+		require.NoError(t, s.putSession(ctx, first, mine, now))
+		require.NoError(t, s.putSession(ctx, second, mine, now))
+		require.NoError(t, s.putSession(ctx, kept, theirs, now))
+
+		n, err := other.deleteUserSessions(ctx, mine.identity)
+		require.NoError(t, err)
+		assert.Equal(t, 2, n)
+		for _, hash := range []tokenHash{first, second} {
+			_, found, err := s.session(ctx, hash, now)
+			require.NoError(t, err)
+			assert.False(t, found, "the user's session is gone")
+		}
+		_, found, err := s.session(ctx, kept, now)
+		require.NoError(t, err)
+		assert.True(t, found, "another user's session stays")
+	})
+
 	t.Run("session unknown", func(t *testing.T) {
 		s, _ := open(t)
 		_, found, err := s.session(ctx, newTokenHash(t), now)

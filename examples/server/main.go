@@ -254,6 +254,7 @@ func newApp(st stores, logger *slog.Logger, bcryptCost int) (*app, error) {
 		Now:       a.clock.Now,
 		Logger:    logger,
 		CursorKey: cursorKey,
+		Hooks:     users.Hooks{Archived: a.endSessions},
 	})
 	a.seats = seats.NewService(st.seats, &seats.Options{Now: a.clock.Now})
 	a.activity = activity.NewService(st.activity, &activity.Options{CursorKey: cursorKey})

@@ -590,12 +590,17 @@
     const previous = Object.assign({}, state.columns);
     state.columns[key] = !state.columns[key];
     renderColumnState();
+    // data-saving marks a choice that the server has not stored yet.
+    const menu = $('columns-menu');
+    menu.dataset.saving = 'true';
     try {
       const saved = await api('PUT', '/api/users/columns', { body: { columns: state.columns } });
       state.columns = Object.assign(defaultColumns(), saved.columns);
     } catch (err) {
       state.columns = previous;
       showPageError(err);
+    } finally {
+      delete menu.dataset.saving;
     }
     renderColumnState();
   }
