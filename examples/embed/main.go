@@ -55,7 +55,7 @@ func main() {
 // real host keeps sessions in its own store and guards the map with a
 // lock, because requests run concurrently.
 func newRouter(sessions map[string]httpadapter.Identity, mailer users.Notifier) (*mux.Router, httpadapter.Services) {
-	store := memory.New() // or postgres.Open(ctx, dsn, nil) in production
+	store := memory.New() // in production: postgres.Open, then postgres.Migrate
 	services := httpadapter.Services{
 		Users:    users.NewService(store, &users.Options{Notifier: mailer}),
 		Seats:    seats.NewService(store, nil),
