@@ -18,7 +18,7 @@ import (
 )
 
 // wantVersions are the versions of the embedded migrations.
-var wantVersions = []string{"0001", "0002", "0003", "0004", "0005"}
+var wantVersions = []string{"0001", "0002", "0003", "0004", "0005", "0006"}
 
 // logBuffer is a slog handler target that records JSON lines and is safe
 // for concurrent use.
