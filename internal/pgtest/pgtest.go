@@ -4,7 +4,7 @@
 //
 // The server comes from ROSTER_TEST_DSN, by default the local server
 // postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable. When it does
-// not answer, the tests that need it skip with a message, unless
+// not respond, the tests that need it skip with a message, unless
 // ROSTER_REQUIRE_POSTGRES=1 makes them fail. A package that uses pgtest
 // calls Main from its TestMain.
 package pgtest
@@ -60,7 +60,7 @@ var server struct {
 	dsn string
 	// unreachable is the connection error of the server, or nil.
 	unreachable error
-	// setupErr is why the test database could not be prepared, or nil.
+	// setupErr is the error that kept the test database from being prepared, or nil.
 	setupErr error
 }
 
