@@ -7,11 +7,13 @@ import (
 	"unicode/utf8"
 
 	"github.com/rosterkit/roster/activity"
+	"github.com/rosterkit/roster/internal/text"
 )
 
 // MaxUserAgentBytes bounds the User-Agent that Actor records in the
-// activity log; longer values are cut at a character boundary.
-const MaxUserAgentBytes = 512
+// activity log; longer values are cut at a character boundary. It is the
+// activity log's own bound.
+const MaxUserAgentBytes = activity.MaxUserAgentBytes
 
 // ClientIP returns the address of the client that sent r, which is the
 // connection's peer address unless the peer is in Options.TrustedProxies.
@@ -42,13 +44,14 @@ func (h *Handler) ClientIP(r *http.Request) netip.Addr {
 
 // Actor returns the activity actor of a request that id authenticated: the
 // identity, the client address from ClientIP and the User-Agent header,
-// made valid UTF-8 and cut to MaxUserAgentBytes.
+// cleaned as the activity log stores it: valid UTF-8, without control
+// characters, cut to MaxUserAgentBytes.
 func (h *Handler) Actor(r *http.Request, id Identity) activity.Actor {
 	return activity.Actor{
 		CompanyID: id.CompanyID,
 		UserID:    id.UserID,
 		IP:        h.ClientIP(r),
-		UserAgent: truncateUTF8(r.UserAgent(), MaxUserAgentBytes),
+		UserAgent: text.Clean(r.UserAgent(), MaxUserAgentBytes),
 	}
 }
 

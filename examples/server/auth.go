@@ -13,8 +13,6 @@ import (
 
 	"github.com/google/uuid"
 	"golang.org/x/crypto/bcrypt"
-	"golang.org/x/text/cases"
-	"golang.org/x/text/unicode/norm"
 
 	"github.com/rosterkit/roster/httpadapter"
 	"github.com/rosterkit/roster/internal/text"
@@ -38,12 +36,10 @@ func validatePassword(p string) error {
 	return nil
 }
 
-var emailFolder = cases.Fold()
-
 // emailKey returns the form in which the host compares email addresses:
-// trimmed, NFC-normalised and case-folded, as Roster compares them.
+// trimmed, then Roster's own comparison key.
 func emailKey(email string) string {
-	return emailFolder.String(norm.NFC.String(strings.TrimSpace(email)))
+	return text.Key(strings.TrimSpace(email))
 }
 
 // credential is one person's sign-in: who they are in Roster and the
