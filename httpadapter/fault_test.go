@@ -460,7 +460,7 @@ func TestStatementTimeoutIsUnavailable(t *testing.T) {
 	f.requireUnavailable(t, rec)
 	rec = f.call(http.MethodPost, agent+"/archive", f.admin, `{"confirmation":"Bob Agent"}`)
 	f.requireUnavailable(t, rec)
-	// Reads take no row lock, so they still answer.
+	// Reads take no row lock, so they still succeed.
 	requireStatus(t, f.call(http.MethodGet, "/users", f.admin, ""), http.StatusOK)
 	release()
 

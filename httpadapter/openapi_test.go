@@ -40,10 +40,10 @@ import (
 // step. They send requests to every route through the real handler,
 // mounted under /api, the document's server URL, and validate each
 // request and each response against the document with kin-openapi. They
-// fail when the adapter serves a route that the document lacks, when the
-// document lists a route that the adapter does not serve, and when a
-// status or error code that the document lists for an operation is never
-// sent by it.
+// fail when the adapter serves a route that the document lacks, or the
+// document lists a route that the adapter does not serve. They also fail
+// when the adapter never sends a status or error code that the document
+// lists for an operation.
 
 // apiPrefix is the document's server URL, under which the tests mount the
 // routes.

@@ -124,10 +124,11 @@ func (s *Service) Update(ctx context.Context, actor activity.Actor, userID uuid.
 // and the returned user's OpenConversations counts them. It
 // logs a TypeUserArchived entry and then calls Hooks.Archived.
 //
-// It returns a KindConfirmationMismatch error for any other confirmation,
-// a KindArchived error for a user archived already, a KindLastAdmin error
-// for the company's only active admin, and a KindPreconditionFailed error
-// when ifVersion is not 0 and differs from the user's Version.
+// It returns a KindConfirmationMismatch error for any other confirmation
+// and a KindArchived error for a user archived already. It returns a
+// KindLastAdmin error for the company's only active admin, and a
+// KindPreconditionFailed error when ifVersion is not 0 and differs from
+// the user's Version.
 func (s *Service) Archive(ctx context.Context, actor activity.Actor, userID uuid.UUID, confirmation string, ifVersion int64) (User, error) {
 	now := s.timestamp()
 	var archived User

@@ -193,7 +193,7 @@ func bearerToken(r *http.Request) (string, error) {
 // authenticate is the adapter's Authenticator: it maps the request's
 // bearer token to the identity of its session. The adapter then loads the
 // user's current record, so an archive or demotion applies to the next
-// request whatever the session says.
+// request whatever the session records.
 func (a *app) authenticate(r *http.Request) (httpadapter.Identity, error) {
 	token, err := bearerToken(r)
 	if err != nil {

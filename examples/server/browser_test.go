@@ -249,7 +249,7 @@ func jsString(s string) string {
 }
 
 // typeInto replaces the value of an input by typing text, so that the page
-// sees keyboard and input events.
+// receives keyboard and input events.
 func (p *adminPage) typeInto(selector, text string) {
 	p.t.Helper()
 	found := evaluate[bool](p, `(() => {

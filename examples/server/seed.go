@@ -52,8 +52,8 @@ var (
 	ipGlobexOffice = netip.MustParseAddr("198.51.100.200")
 )
 
-// seedUserAgent marks seeded entries, so that nobody mistakes them for
-// real clients.
+// seedUserAgent marks seeded entries, so that readers of the log can tell
+// them from real clients.
 const seedUserAgent = "roster-example-seed/1"
 
 // seedDays is how far back the seeded activity reaches.

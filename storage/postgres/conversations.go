@@ -51,7 +51,7 @@ func (s *Store) ReleaseConversation(ctx context.Context, companyID, userID uuid.
 
 // changeOpenCount runs the conditional update query. The update is the
 // decision: when it matches no row, the user was missing, archived or at
-// the bound at that moment, and the row read after it only tells which,
+// the bound at that moment. The row read after it only names the reason,
 // even if a concurrent change has moved the count since.
 func (s *Store) changeOpenCount(ctx context.Context, query string, companyID, userID uuid.UUID,
 	reject func(users.User) error) (users.User, error) {

@@ -841,6 +841,7 @@
     };
     hideAlert(alert);
     clearFieldErrors(form);
+
     const limitText = $('edit-limit').value.trim();
     if (!/^\d+$/.test(limitText)) {
       const err = new ApiError(422, {
@@ -851,6 +852,7 @@
       setFieldErrors(form, controls, err);
       return;
     }
+
     const values = {
       role: $('edit-role').value,
       conversation_limit: Number(limitText),
@@ -867,6 +869,7 @@
       $('edit-dialog').close();
       return;
     }
+
     const save = $('edit-save');
     save.disabled = true;
     try {
@@ -1007,6 +1010,7 @@
     };
     hideAlert(alert);
     clearFieldErrors(form);
+
     const limitText = $('invite-limit').value.trim();
     if (!/^\d+$/.test(limitText)) {
       const err = new ApiError(422, {
@@ -1017,6 +1021,7 @@
       setFieldErrors(form, controls, err);
       return;
     }
+
     const body = {
       email: $('invite-email').value,
       name: $('invite-name').value,
@@ -1025,6 +1030,7 @@
       can_access_phone_calls: $('invite-phone').checked,
       can_access_ai_assistant: $('invite-ai').checked,
     };
+
     const submit = $('invite-submit');
     submit.disabled = true;
     try {
